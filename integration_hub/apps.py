@@ -1,0 +1,62 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class IntegrationHubConfig(AppConfig):
+    name = "integration_hub"
+    verbose_name = "Integration Hub"
+
+    def ready(self) -> None:
+        from integration_hub import dashboard, roles, system_settings
+        from integration_hub.services.roles import role_groups_sync_permissions
+
+        system_settings.settings_declare(
+            system_settings.SettingDefinition(
+                key="OutboundTimeoutSeconds",
+                kind=system_settings.SettingKind.INT,
+                default=15,
+                min_value=1,
+                max_value=120,
+                category="Outbound HTTP",
+                help_text="Seconds an outbound call may take before it fails with a timeout.",
+            ),
+        )
+        roles.role_permissions_declare(roles.SYSTEM_ADMIN, roles.ALL_PERMISSIONS)
+        roles.role_permissions_declare(
+            roles.SYSTEM_CONFIG,
+            "integration_hub.view_integration",
+            "integration_hub.add_integration",
+            "integration_hub.change_integration",
+            "integration_hub.delete_integration",
+            "integration_hub.view_systemsetting",
+            "integration_hub.change_systemsetting",
+            "integration_hub.view_credential",
+            "integration_hub.view_subscriber",
+            "integration_hub.view_auditentry",
+            "integration_hub.view_clusterheartbeat",
+        )
+        roles.role_permissions_declare(
+            roles.JOB_ADMIN,
+            "integration_hub.run_jobs",
+            "integration_hub.view_auditentry",
+            "integration_hub.view_clusterheartbeat",
+            "django_q.view_task",
+            "django_q.view_success",
+            "django_q.view_failure",
+            "django_q.view_schedule",
+        )
+        dashboard.panel_register(
+            dashboard.Panel(
+                name="system",
+                title="Background jobs",
+                template="integration_hub/panels/system.html",
+                context=dashboard.system_panel_context,
+                visible=roles.user_has_admin_role,
+                order=900,
+            )
+        )
+        post_migrate.connect(
+            lambda **kwargs: role_groups_sync_permissions(),
+            dispatch_uid="integration_hub.role_groups_sync_permissions",
+            weak=False,
+        )

@@ -1,0 +1,48 @@
+from django.db import models
+
+from .base import TimeStampedModel
+from .credentials import DEFAULT_CREDENTIAL_MAP
+
+
+class Integration(TimeStampedModel):
+    """An outbound endpoint the hub calls, with how it authenticates.
+
+    The secret itself is in the credential store under (credential_map, credential_key).
+    """
+
+    class Kind(models.TextChoices):
+        ORGANISATION_KIT = "ORGANISATION_KIT", "Organisation Kit"
+        ACCOUNTING = "ACCOUNTING", "Accounting"
+        WEBHOOK = "WEBHOOK", "Webhook"
+
+    class AuthType(models.TextChoices):
+        NONE = "NONE", "None"
+        API_KEY = "API_KEY", "API key"
+        OAUTH2_CLIENT_CREDENTIALS = "OAUTH2_CLIENT_CREDENTIALS", "OAuth2 client credentials"
+        OAUTH2_REFRESH_TOKEN = "OAUTH2_REFRESH_TOKEN", "OAuth2 refresh token"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    base_url = models.URLField(max_length=1000)
+    auth_type = models.CharField(max_length=30, choices=AuthType.choices, default=AuthType.NONE)
+    token_url = models.URLField(max_length=1000, blank=True)
+    credential_map = models.CharField(max_length=100, default=DEFAULT_CREDENTIAL_MAP, blank=True)
+    credential_key = models.CharField(max_length=100, blank=True)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(auth_type__in=["OAUTH2_CLIENT_CREDENTIALS", "OAUTH2_REFRESH_TOKEN"])
+                | ~models.Q(token_url=""),
+                name="integration_oauth2_needs_token_url",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(auth_type="NONE") | ~models.Q(credential_key=""),
+                name="integration_auth_needs_credential_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

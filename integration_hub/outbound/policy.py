@@ -1,0 +1,81 @@
+"""The network policy every outbound URL passes (DESIGN.md, "Outbound HTTP").
+
+Two checks:
+- `check_url`: the URL itself (scheme, host present, no credentials in it, a literal IP
+  address in an allowed class). Used when an admin saves an endpoint; needs no DNS.
+- `check_address`: every address a host name resolves to, at connection time, so that a
+  name that resolves to a private address is refused too (see outbound.transport).
+
+Loopback, private, link-local (which holds the cloud metadata address 169.254.169.254),
+shared (CGNAT), multicast, reserved and unspecified addresses are refused unless
+OUTBOUND_ALLOW_PRIVATE_NETWORKS is on. An IPv4-mapped IPv6 address is judged as the IPv4
+address it carries. Decimal, hex and octal spellings of IPv4 (2130706433, 0x7f000001,
+0177.0.0.1) resolve to the same addresses and are refused on the resolved address.
+"""
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from .errors import OutboundPolicyError
+
+
+def _private_networks_allowed() -> bool:
+    return settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS
+
+
+def _https_required() -> bool:
+    return settings.OUTBOUND_REQUIRE_HTTPS
+
+
+def address_is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address_is_public(address.ipv4_mapped)
+        if address.sixtofour is not None or address.teredo is not None:
+            return False
+    return address.is_global and not address.is_multicast
+
+
+def check_address(host: str, address: str) -> None:
+    """Refuse `address` (one resolved address of `host`) unless it is public or allowed."""
+    if _private_networks_allowed():
+        return
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if not address_is_public(ip):
+        raise OutboundPolicyError(
+            f"{host} resolves to {ip}, a non-public address; outbound calls to loopback, "
+            "private, link-local and reserved networks are refused "
+            "(OUTBOUND_ALLOW_PRIVATE_NETWORKS is off)."
+        )
+
+
+def _literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def check_url(url: str) -> None:
+    """Refuse a URL that the policy can refuse without resolving it."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError on a bad port
+    except ValueError as exc:
+        raise OutboundPolicyError(f"{url!r} is not a valid URL: {exc}.") from exc
+    allowed_schemes = ("https",) if _https_required() else ("https", "http")
+    if parts.scheme not in allowed_schemes:
+        raise OutboundPolicyError(
+            f"Only {' and '.join(allowed_schemes)} URLs are allowed, not {parts.scheme or 'none'!r}."
+        )
+    if not parts.hostname:
+        raise OutboundPolicyError(f"{url!r} has no host name.")
+    if parts.username or parts.password:
+        raise OutboundPolicyError("Credentials may not be written into the URL.")
+    if port == 0:
+        raise OutboundPolicyError("Port 0 is not a valid destination port.")
+    ip = _literal_ip(parts.hostname)
+    if ip is not None:
+        check_address(parts.hostname, str(ip))

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class SandboxConfig(AppConfig):
+    """Partner simulator, mounted under /sandbox/ when SANDBOX_ENABLED (off in production)."""
+
+    name = "integration_hub.sandbox"
+    label = "sandbox"
+    verbose_name = "Sandbox (partner simulator)"

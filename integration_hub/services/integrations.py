@@ -1,0 +1,70 @@
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from integration_hub.models import Integration
+from integration_hub.outbound.errors import OutboundPolicyError
+from integration_hub.outbound.policy import check_url
+
+from .audit import audit_record
+
+_API_NAMES = {
+    "base_url": "baseUrl",
+    "auth_type": "authType",
+    "token_url": "tokenUrl",
+    "credential_map": "credentialMap",
+    "credential_key": "credentialKey",
+}
+
+
+def integration_validate(integration: Integration) -> None:
+    """Cross-field and network-policy checks, with errors named as the API names fields."""
+    errors: dict[str, list[str]] = {}
+    for field in ("base_url", "token_url"):
+        url = getattr(integration, field)
+        if url:
+            try:
+                check_url(url)
+            except OutboundPolicyError as exc:
+                errors.setdefault(_API_NAMES[field], []).append(str(exc))
+    oauth2 = {Integration.AuthType.OAUTH2_CLIENT_CREDENTIALS, Integration.AuthType.OAUTH2_REFRESH_TOKEN}
+    if integration.auth_type in oauth2 and not integration.token_url:
+        errors.setdefault("tokenUrl", []).append("OAuth2 needs the token endpoint's URL.")
+    if integration.auth_type != Integration.AuthType.NONE and not integration.credential_key:
+        errors.setdefault("credentialKey", []).append(
+            "Name the credential store key that holds this integration's secret."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def integration_create(*, acting_user=None, **fields) -> Integration:
+    integration = Integration(**fields)
+    integration_validate(integration)
+    integration.full_clean(validate_constraints=False)
+    integration.save()
+    audit_record(actor=acting_user, action="integration.created", target=integration.name, details={"id": integration.pk})
+    return integration
+
+
+@transaction.atomic
+def integration_update(*, integration: Integration, acting_user=None, **fields) -> Integration:
+    changed = sorted(name for name, value in fields.items() if getattr(integration, name) != value)
+    for name, value in fields.items():
+        setattr(integration, name, value)
+    integration_validate(integration)
+    integration.full_clean(validate_constraints=False)
+    integration.save()
+    audit_record(
+        actor=acting_user,
+        action="integration.changed",
+        target=integration.name,
+        details={"id": integration.pk, "fields": changed},
+    )
+    return integration
+
+
+@transaction.atomic
+def integration_delete(*, integration: Integration, acting_user=None) -> None:
+    audit_record(actor=acting_user, action="integration.deleted", target=integration.name, details={"id": integration.pk})
+    integration.delete()

@@ -1,0 +1,59 @@
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+
+from integration_hub.models import SettingsVersion, SystemSetting
+from integration_hub.roles import user_may_save_secrets
+from integration_hub.system_settings import setting_definition, settings_cache_clear
+
+from .audit import audit_record
+
+
+def _bump_settings_version() -> None:
+    updated = SettingsVersion.objects.update(version=F("version") + 1)
+    if not updated:
+        SettingsVersion.objects.create(version=1)
+    # This process sees its own change at once; others within the check interval.
+    transaction.on_commit(settings_cache_clear)
+    settings_cache_clear()
+
+
+@transaction.atomic
+def setting_set(*, key: str, value: Any, acting_user=None) -> Any:
+    """Validate and store a setting; returns the typed value.
+
+    A secret-valued setting is stored encrypted and may be set only by System Admin (or from
+    the shell, acting_user None). An empty value resets the setting to its default.
+    """
+    definition = setting_definition(key)
+    if definition.is_secret and acting_user is not None and not user_may_save_secrets(acting_user):
+        raise PermissionDenied(f"Only System Admin may set {key}: it holds a secret.")
+    raw = "" if value is None else value
+    if raw == "":
+        SystemSetting.objects.filter(key=key).delete()
+        typed = definition.default
+    else:
+        typed = definition.parse(raw)
+        text = definition.to_text(typed)
+        fields = {"secret_value": text, "value": ""} if definition.is_secret else {"value": text}
+        SystemSetting.objects.update_or_create(key=key, defaults={**fields, "updated_by": _user(acting_user)})
+    _bump_settings_version()
+    details = {"key": key} if definition.is_secret else {"key": key, "value": definition.to_text(typed)}
+    audit_record(actor=acting_user, action="setting.changed", target=key, details=details)
+    return typed
+
+
+@transaction.atomic
+def setting_reset(*, key: str, acting_user=None) -> None:
+    definition = setting_definition(key)
+    if definition.is_secret and acting_user is not None and not user_may_save_secrets(acting_user):
+        raise PermissionDenied(f"Only System Admin may change {key}: it holds a secret.")
+    SystemSetting.objects.filter(key=key).delete()
+    _bump_settings_version()
+    audit_record(actor=acting_user, action="setting.reset", target=key, details={"key": key})
+
+
+def _user(acting_user):
+    return acting_user if getattr(acting_user, "is_authenticated", False) else None

@@ -1,0 +1,33 @@
+"""Settings for `make test`: fixed test keys, sandbox on, loopback and http:// allowed.
+
+DATABASE_URL and REDIS_URL still come from the environment, so that `.ci/run` runs the same
+suite on PostgreSQL and Redis.
+"""
+
+import os
+
+os.environ.setdefault("ENV_FILE", os.devnull)
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault(
+    "FIELD_ENCRYPTION_KEYS",
+    # Two fixed keys: the first encrypts, both decrypt (credentials rotate is tested with them).
+    "RM0Aj0BRa0yMqrD-hmU9Ux-YgJKz5yivFAb6qEgBUoI=,dVG6dNhnOqSnUuD1X0qxq2jqbcmOTypQcCrvQ9ZR3U0=",
+)
+os.environ.setdefault("OUTBOUND_ALLOW_PRIVATE_NETWORKS", "true")
+os.environ.setdefault("OUTBOUND_REQUIRE_HTTPS", "false")
+os.environ.setdefault("SANDBOX_ENABLED", "true")
+
+from integration_hub.settings import *  # noqa: E402, F403
+from integration_hub.settings import BASE_DIR, DATABASES, REST_FRAMEWORK  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "100000/minute", "user": "100000/minute"}
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: tests that start a cluster or a live server share it with another
+    # process. Named per pytest-xdist worker if any.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(BASE_DIR / f".test-db-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.sqlite3")
+    }

@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from integration_hub import apis, views
+
+# Every API path answers with and without its trailing slash, without a redirect.
+api_v1 = [
+    re_path(r"^integrations/?$", apis.IntegrationListCreateApi.as_view(), name="integration-list"),
+    re_path(
+        r"^integrations/(?P<integration_id>[0-9]+)/?$",
+        apis.IntegrationDetailApi.as_view(),
+        name="integration-detail",
+    ),
+]
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+if settings.SANDBOX_ENABLED:
+    urlpatterns.append(path("sandbox/", include("integration_hub.sandbox.urls")))

@@ -1,0 +1,50 @@
+import factory
+from django.contrib.auth.models import Group
+
+from integration_hub.models import Integration, Subscriber, SubscriberOwner, User
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        """UserFactory(roles=["Owner"]) puts the user in those groups (no staff side effects:
+        use the roles service where those matter)."""
+        if create and extracted:
+            self.groups.add(*[Group.objects.get(name=name) for name in extracted])
+        if create:
+            self.save()
+
+
+class SubscriberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscriber
+
+    name = factory.Sequence(lambda n: f"Business {n}")
+
+
+class SubscriberOwnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SubscriberOwner
+
+    subscriber = factory.SubFactory(SubscriberFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class IntegrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Integration
+
+    name = factory.Sequence(lambda n: f"Integration {n}")
+    kind = Integration.Kind.WEBHOOK
+    base_url = "https://partner.example.com/api"
+    auth_type = Integration.AuthType.NONE
