@@ -45,7 +45,8 @@ class IntegrationOutputSerializer(serializers.ModelSerializer):
 
 
 IntegrationBriefSerializer = inline_serializer(
-    name="IntegrationBrief", fields={"id": serializers.IntegerField(), "name": serializers.CharField()}
+    name="IntegrationBrief",
+    fields={"id": serializers.IntegerField(), "name": serializers.CharField()},
 )
 
 
@@ -89,7 +90,9 @@ class IntegrationListCreateApi(APIView):
         serializer = IntegrationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         integration = integration_create(acting_user=request.user, **serializer.validated_data)
-        return Response(IntegrationOutputSerializer(integration).data, status=status.HTTP_201_CREATED)
+        return Response(
+            IntegrationOutputSerializer(integration).data, status=status.HTTP_201_CREATED
+        )
 
 
 class IntegrationDetailApi(APIView):

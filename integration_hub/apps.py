@@ -7,7 +7,7 @@ class IntegrationHubConfig(AppConfig):
     verbose_name = "Integration Hub"
 
     def ready(self) -> None:
-        from integration_hub import dashboard, roles, system_settings
+        from integration_hub import dashboard, roles, schedules, system_settings
         from integration_hub.services.roles import role_groups_sync_permissions
 
         system_settings.settings_declare(
@@ -55,8 +55,35 @@ class IntegrationHubConfig(AppConfig):
                 order=900,
             )
         )
+        # Every minute, so the dashboard can tell whether a cluster is processing tasks.
+        schedules.schedule_declare(
+            schedules.ScheduleSpec(
+                name="Cluster heartbeat",
+                func="integration_hub.tasks.cluster_heartbeat",
+                schedule_type=schedules.MINUTES,
+                minutes=1,
+            )
+        )
+        post_migrate.connect(
+            _after_migrate,
+            sender=self,
+            dispatch_uid="integration_hub.schedules_ensure",
+        )
         post_migrate.connect(
             lambda **kwargs: role_groups_sync_permissions(),
             dispatch_uid="integration_hub.role_groups_sync_permissions",
             weak=False,
         )
+
+
+def _after_migrate(**kwargs) -> None:
+    from django.db import connections
+
+    from integration_hub.schedules import schedules_ensure
+
+    # Only once the django_q tables exist (they do after a full migrate).
+    if (
+        "django_q_schedule"
+        in connections[kwargs.get("using", "default")].introspection.table_names()
+    ):
+        schedules_ensure()

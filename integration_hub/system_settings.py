@@ -24,7 +24,7 @@ class SettingKind(enum.Enum):
     INT = "int"
     TEXT = "text"
     URL = "url"
-    SECRET = "secret"
+    SECRET = "secret"  # noqa: S105 (a kind of setting, not a password)
     HOURS = "hours"  # an "8-20" range of local hours
 
 
@@ -119,7 +119,9 @@ def setting_definition(key: str) -> SettingDefinition:
         return _definitions[key]
     except KeyError:
         known = ", ".join(sorted(_definitions))
-        raise ValidationError({"key": [f"Unknown setting {key!r}. Known settings: {known}."]}) from None
+        raise ValidationError(
+            {"key": [f"Unknown setting {key!r}. Known settings: {known}."]}
+        ) from None
 
 
 def setting_definitions() -> list[SettingDefinition]:

@@ -17,17 +17,19 @@ os.environ.setdefault("OUTBOUND_ALLOW_PRIVATE_NETWORKS", "true")
 os.environ.setdefault("OUTBOUND_REQUIRE_HTTPS", "false")
 os.environ.setdefault("SANDBOX_ENABLED", "true")
 
-from integration_hub.settings import *  # noqa: E402, F403
-from integration_hub.settings import BASE_DIR, DATABASES, REST_FRAMEWORK  # noqa: E402
+from integration_hub.settings import *  # noqa: F403
+from integration_hub.settings import BASE_DIR, DATABASES, REST_FRAMEWORK
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "100000/minute", "user": "100000/minute"}
 
+# TEST_DB_SUFFIX keeps two suites run at once on one machine from sharing a test database.
+_suffix = os.environ.get("TEST_DB_SUFFIX") or os.environ.get("PYTEST_XDIST_WORKER") or ""
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: tests that start a cluster or a live server share it with another
-    # process. Named per pytest-xdist worker if any.
-    DATABASES["default"]["TEST"] = {
-        "NAME": str(BASE_DIR / f".test-db-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.sqlite3")
-    }
+    # process.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{_suffix or 'main'}.sqlite3")}
+elif _suffix:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{_suffix}"}

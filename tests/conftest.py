@@ -1,3 +1,5 @@
+pytest_plugins = ["tests.plugins.markers"]
+
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient

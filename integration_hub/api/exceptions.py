@@ -12,7 +12,9 @@ def exception_handler(exc, context):
     """DRF's handler, plus: a service's Django ValidationError is a 400 naming its fields,
     a service's PermissionDenied is a 403, and an oversized body is a 413."""
     if isinstance(exc, RequestDataTooBig):
-        return Response({"detail": BODY_LIMIT_MESSAGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        return Response(
+            {"detail": BODY_LIMIT_MESSAGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        )
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)

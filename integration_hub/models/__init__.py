@@ -8,9 +8,9 @@ from .system_settings import SettingsVersion, SystemSetting
 from .users import User
 
 __all__ = [
+    "DEFAULT_CREDENTIAL_MAP",
     "AuditEntry",
     "ClusterHeartbeat",
-    "DEFAULT_CREDENTIAL_MAP",
     "Credential",
     "Integration",
     "OAuthToken",

@@ -28,7 +28,9 @@ class Credential(TimeStampedModel):
     class Meta:
         ordering = ["map_name", "key_name"]
         constraints = [
-            models.UniqueConstraint(fields=["map_name", "key_name"], name="credential_map_key_unique"),
+            models.UniqueConstraint(
+                fields=["map_name", "key_name"], name="credential_map_key_unique"
+            ),
             # Reference 003: client id and secret are saved together or not at all.
             models.CheckConstraint(
                 condition=(

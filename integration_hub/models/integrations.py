@@ -34,7 +34,9 @@ class Integration(TimeStampedModel):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(auth_type__in=["OAUTH2_CLIENT_CREDENTIALS", "OAUTH2_REFRESH_TOKEN"])
+                condition=~models.Q(
+                    auth_type__in=["OAUTH2_CLIENT_CREDENTIALS", "OAUTH2_REFRESH_TOKEN"]
+                )
                 | ~models.Q(token_url=""),
                 name="integration_oauth2_needs_token_url",
             ),

@@ -3,7 +3,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from integration_hub.crypto import EncryptedTextField
-from integration_hub.models import DEFAULT_CREDENTIAL_MAP as DEFAULT_MAP, Credential
+from integration_hub.models import DEFAULT_CREDENTIAL_MAP as DEFAULT_MAP
+from integration_hub.models import Credential
 from integration_hub.roles import user_may_save_secrets
 
 from .audit import audit_record
@@ -26,6 +27,43 @@ def _clean_name(field: str, value: str) -> str:
     return value
 
 
+def credential_input_validate(
+    *,
+    map_name: str,
+    key_name: str,
+    client_id: str | None,
+    client_secret: str | None,
+    api_key: str | None,
+    refresh_token: str | None,
+) -> tuple[str, str, str | None]:
+    """The rules of a credential save, for the service and for forms that show errors early.
+
+    Returns the cleaned map name, key name and client id; raises ValidationError naming the
+    field (camelCase, as the API and CLI name it)."""
+    map_name = _clean_name("mapName", map_name)
+    key_name = _clean_name("keyName", key_name)
+    client_id = client_id.strip() if client_id is not None else None
+    if client_id is not None or client_secret is not None:
+        # Reference 003: saving needs both the client ID and the secret.
+        for name, value in (("clientId", client_id), ("clientSecret", client_secret)):
+            if not value:
+                raise ValidationError(
+                    {name: ["A client ID and its secret are saved together: enter both."]}
+                )
+    if client_id is None and api_key is None and refresh_token is None:
+        raise ValidationError(
+            {
+                "clientId": [
+                    "Nothing to save: give client credentials, an API key or a refresh token."
+                ]
+            }
+        )
+    for name, value in (("apiKey", api_key), ("refreshToken", refresh_token)):
+        if value is not None and not value.strip():
+            raise ValidationError({name: ["Must not be blank."]})
+    return map_name, key_name, client_id
+
+
 @transaction.atomic
 def credential_set(
     *,
@@ -45,22 +83,17 @@ def credential_set(
     old secrets.
     """
     _ensure_may_save(acting_user)
-    map_name = _clean_name("mapName", map_name)
-    key_name = _clean_name("keyName", key_name)
-    client_id = client_id.strip() if client_id is not None else None
-    if client_id is not None or client_secret is not None:
-        for name, value in (("clientId", client_id), ("clientSecret", client_secret)):
-            if not value:
-                raise ValidationError(
-                    {name: ["A client ID and its secret are saved together: enter both."]}
-                )
-    if client_id is None and api_key is None and refresh_token is None:
-        raise ValidationError({"clientId": ["Nothing to save: give client credentials, an API key or a refresh token."]})
-    for name, value in (("apiKey", api_key), ("refreshToken", refresh_token)):
-        if value is not None and not value.strip():
-            raise ValidationError({name: ["Must not be blank."]})
-
-    credential, _ = Credential.objects.select_for_update().get_or_create(map_name=map_name, key_name=key_name)
+    map_name, key_name, client_id = credential_input_validate(
+        map_name=map_name,
+        key_name=key_name,
+        client_id=client_id,
+        client_secret=client_secret,
+        api_key=api_key,
+        refresh_token=refresh_token,
+    )
+    credential, _ = Credential.objects.select_for_update().get_or_create(
+        map_name=map_name, key_name=key_name
+    )
     changed = []
     if client_id is not None:
         credential.client_id = client_id
@@ -75,7 +108,12 @@ def credential_set(
     credential.updated_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
     credential.save()
     credential.tokens.all().delete()
-    audit_record(actor=acting_user, action="credential.saved", target=str(credential), details={"fields": changed})
+    audit_record(
+        actor=acting_user,
+        action="credential.saved",
+        target=str(credential),
+        details={"fields": changed},
+    )
     return credential
 
 
@@ -113,7 +151,9 @@ def credential_rotate(*, acting_user=None) -> int:
             present = [name for name in names if getattr(obj, name)]
             if present:
                 # Reading decrypted with any key; saving encrypts under the first.
-                model._base_manager.filter(pk=obj.pk).update(**{name: getattr(obj, name) for name in present})
+                model._base_manager.filter(pk=obj.pk).update(
+                    **{name: getattr(obj, name) for name in present}
+                )
                 count += len(present)
     audit_record(actor=acting_user, action="credential.rotated", details={"values": count})
     return count

@@ -26,7 +26,10 @@ def integration_validate(integration: Integration) -> None:
                 check_url(url)
             except OutboundPolicyError as exc:
                 errors.setdefault(_API_NAMES[field], []).append(str(exc))
-    oauth2 = {Integration.AuthType.OAUTH2_CLIENT_CREDENTIALS, Integration.AuthType.OAUTH2_REFRESH_TOKEN}
+    oauth2 = {
+        Integration.AuthType.OAUTH2_CLIENT_CREDENTIALS,
+        Integration.AuthType.OAUTH2_REFRESH_TOKEN,
+    }
     if integration.auth_type in oauth2 and not integration.token_url:
         errors.setdefault("tokenUrl", []).append("OAuth2 needs the token endpoint's URL.")
     if integration.auth_type != Integration.AuthType.NONE and not integration.credential_key:
@@ -43,7 +46,12 @@ def integration_create(*, acting_user=None, **fields) -> Integration:
     integration_validate(integration)
     integration.full_clean(validate_constraints=False)
     integration.save()
-    audit_record(actor=acting_user, action="integration.created", target=integration.name, details={"id": integration.pk})
+    audit_record(
+        actor=acting_user,
+        action="integration.created",
+        target=integration.name,
+        details={"id": integration.pk},
+    )
     return integration
 
 
@@ -66,5 +74,10 @@ def integration_update(*, integration: Integration, acting_user=None, **fields) 
 
 @transaction.atomic
 def integration_delete(*, integration: Integration, acting_user=None) -> None:
-    audit_record(actor=acting_user, action="integration.deleted", target=integration.name, details={"id": integration.pk})
+    audit_record(
+        actor=acting_user,
+        action="integration.deleted",
+        target=integration.name,
+        details={"id": integration.pk},
+    )
     integration.delete()

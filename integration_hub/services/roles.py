@@ -15,7 +15,9 @@ def _role_group(role: str) -> Group:
 
 
 @transaction.atomic
-def role_grant(*, user: User, role: str, subscriber: Subscriber | None = None, acting_user=None) -> User:
+def role_grant(
+    *, user: User, role: str, subscriber: Subscriber | None = None, acting_user=None
+) -> User:
     """Give `user` a role. Owner is held per subscriber (default: the default subscriber);
     an admin role also makes the user staff so that they reach the admin."""
     group = _role_group(role)
@@ -32,13 +34,17 @@ def role_grant(*, user: User, role: str, subscriber: Subscriber | None = None, a
     if role in ADMIN_ROLES and not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
-    audit_record(actor=acting_user, action="role.granted", target=user.get_username(), details=details)
+    audit_record(
+        actor=acting_user, action="role.granted", target=user.get_username(), details=details
+    )
     user.__dict__.pop("_hub_role_names", None)
     return user
 
 
 @transaction.atomic
-def role_revoke(*, user: User, role: str, subscriber: Subscriber | None = None, acting_user=None) -> User:
+def role_revoke(
+    *, user: User, role: str, subscriber: Subscriber | None = None, acting_user=None
+) -> User:
     """Take a role away. For Owner with a subscriber, only that ownership goes (the role goes
     with the last one). A user left with no admin role stops being staff (unless superuser)."""
     group = _role_group(role)
@@ -57,7 +63,9 @@ def role_revoke(*, user: User, role: str, subscriber: Subscriber | None = None, 
     if user.is_staff and not still_admin and not user.is_superuser:
         user.is_staff = False
         user.save(update_fields=["is_staff"])
-    audit_record(actor=acting_user, action="role.revoked", target=user.get_username(), details=details)
+    audit_record(
+        actor=acting_user, action="role.revoked", target=user.get_username(), details=details
+    )
     user.__dict__.pop("_hub_role_names", None)
     return user
 
@@ -67,7 +75,9 @@ def role_groups_sync_permissions() -> None:
     every = Permission.objects.all()
     by_name = {
         f"{app_label}.{codename}": pk
-        for pk, app_label, codename in every.values_list("pk", "content_type__app_label", "codename")
+        for pk, app_label, codename in every.values_list(
+            "pk", "content_type__app_label", "codename"
+        )
     }
     for role in ROLES:
         group = Group.objects.get_or_create(name=role)[0]

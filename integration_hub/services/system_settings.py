@@ -38,9 +38,13 @@ def setting_set(*, key: str, value: Any, acting_user=None) -> Any:
         typed = definition.parse(raw)
         text = definition.to_text(typed)
         fields = {"secret_value": text, "value": ""} if definition.is_secret else {"value": text}
-        SystemSetting.objects.update_or_create(key=key, defaults={**fields, "updated_by": _user(acting_user)})
+        SystemSetting.objects.update_or_create(
+            key=key, defaults={**fields, "updated_by": _user(acting_user)}
+        )
     _bump_settings_version()
-    details = {"key": key} if definition.is_secret else {"key": key, "value": definition.to_text(typed)}
+    details = (
+        {"key": key} if definition.is_secret else {"key": key, "value": definition.to_text(typed)}
+    )
     audit_record(actor=acting_user, action="setting.changed", target=key, details=details)
     return typed
 
