@@ -73,6 +73,9 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 
 class IntegrationAdminForm(forms.ModelForm):
+    base_url = forms.URLField(max_length=1000, assume_scheme="https")
+    token_url = forms.URLField(max_length=1000, required=False, assume_scheme="https")
+
     class Meta:
         model = Integration
         fields = [
@@ -427,7 +430,10 @@ class SystemSettingAdmin(admin.ModelAdmin):
             value = form.cleaned_data.get(definition.key)
             if definition.kind is system_settings.SettingKind.BOOL:
                 value = bool(value)
-            if form.has_changed() and definition.key in form.changed_data:
+            if definition.key in form.changed_data:
+                if value in ("", None):
+                    pending.append((definition, ""))  # an emptied box means the default
+                    continue
                 try:
                     definition.parse(value if value is not None else "")
                 except ValidationError as exc:
