@@ -1,4 +1,4 @@
-"""REST API of the core: integrations (DESIGN.md, "REST API")."""
+"""REST API of the core: integrations and the credential store (DESIGN.md, "REST API")."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -8,8 +8,13 @@ from rest_framework.views import APIView
 
 from integration_hub import roles
 from integration_hub.api.pagination import PageNumberPagination
-from integration_hub.api.permissions import IsSystemAdminOrConfig, IsSystemAdminOrConfigOrReadOnly
-from integration_hub.models import Integration
+from integration_hub.api.permissions import (
+    IsSystemAdmin,
+    IsSystemAdminOrConfig,
+    IsSystemAdminOrConfigOrReadOnly,
+)
+from integration_hub.models import DEFAULT_CREDENTIAL_MAP, Credential, Integration
+from integration_hub.services.credentials import credential_delete, credential_set
 from integration_hub.services.integrations import (
     integration_create,
     integration_delete,
@@ -130,4 +135,93 @@ class IntegrationDetailApi(APIView):
     def delete(self, request, integration_id: int):
         integration = get_object_or_404(Integration, pk=integration_id)
         integration_delete(integration=integration, acting_user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CredentialInputSerializer(serializers.Serializer):
+    """Secrets are write-only: accepted here, never returned."""
+
+    map_name = serializers.CharField(max_length=100, default=DEFAULT_CREDENTIAL_MAP)
+    key_name = serializers.CharField(max_length=100)
+    client_id = serializers.CharField(max_length=500, required=False)
+    client_secret = serializers.CharField(write_only=True, required=False, trim_whitespace=False)
+    api_key = serializers.CharField(write_only=True, required=False)
+    refresh_token = serializers.CharField(write_only=True, required=False)
+
+
+class CredentialOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Credential
+        fields = [
+            "id",
+            "map_name",
+            "key_name",
+            "client_id",
+            "has_client_secret",
+            "has_api_key",
+            "has_refresh_token",
+            "updated_at",
+        ]
+
+
+class CredentialListCreateApi(APIView):
+    """The credential store. Everyone who may look sees which secrets are set, never their
+    values; only System Admin saves."""
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsSystemAdmin()]
+        return [IsSystemAdminOrConfig()]
+
+    @extend_schema(
+        operation_id="credentials_list",
+        summary="List credential store entries (which secrets are set, never their values)",
+        responses={200: CredentialOutputSerializer(many=True), 401: ERRORS[401], 403: ERRORS[403]},
+    )
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(
+            Credential.objects.order_by("map_name", "key_name"), request, view=self
+        )
+        return paginator.get_paginated_response(CredentialOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="credentials_save",
+        summary="Save secrets into an entry (System Admin only)",
+        description=(
+            "Client ID and client secret are saved together or not at all; an API key or a "
+            "refresh token is saved on its own. Omitted secrets keep their stored value."
+        ),
+        request=CredentialInputSerializer,
+        responses={201: CredentialOutputSerializer, **ERRORS},
+    )
+    def post(self, request):
+        serializer = CredentialInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        credential = credential_set(
+            map_name=data["map_name"],
+            key_name=data["key_name"],
+            client_id=data.get("client_id"),
+            client_secret=data.get("client_secret"),
+            api_key=data.get("api_key"),
+            refresh_token=data.get("refresh_token"),
+            acting_user=request.user,
+        )
+        return Response(CredentialOutputSerializer(credential).data, status=status.HTTP_201_CREATED)
+
+
+class CredentialDetailApi(APIView):
+    permission_classes = [IsSystemAdmin]
+
+    @extend_schema(
+        operation_id="credentials_destroy",
+        summary="Delete a credential store entry (System Admin only)",
+        responses={204: None, 401: ERRORS[401], 403: ERRORS[403], 404: None},
+    )
+    def delete(self, request, credential_id: int):
+        credential = get_object_or_404(Credential, pk=credential_id)
+        credential_delete(
+            map_name=credential.map_name, key_name=credential.key_name, acting_user=request.user
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -14,6 +14,12 @@ api_v1 = [
         apis.IntegrationDetailApi.as_view(),
         name="integration-detail",
     ),
+    re_path(r"^credentials/?$", apis.CredentialListCreateApi.as_view(), name="credential-list"),
+    re_path(
+        r"^credentials/(?P<credential_id>[0-9]+)/?$",
+        apis.CredentialDetailApi.as_view(),
+        name="credential-detail",
+    ),
 ]
 
 urlpatterns = [
