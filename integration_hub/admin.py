@@ -35,6 +35,7 @@ from integration_hub.services.integrations import (
     integration_update,
     integration_validate,
 )
+from integration_hub.services.jobs import job_enqueue
 from integration_hub.services.system_settings import setting_reset, setting_set
 
 admin.site.site_header = "Integration Hub administration"
@@ -279,6 +280,37 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 @admin.register(ClusterHeartbeat)
 class ClusterHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ("cluster_name", "host", "seen_at")
+    change_list_template = "admin/integration_hub/clusterheartbeat/change_list.html"
+
+    def get_urls(self):
+        check = path(
+            "check-now/",
+            self.admin_site.admin_view(self.check_now_view),
+            name="integration_hub_clusterheartbeat_check_now",
+        )
+        return [check, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_run_jobs": _may_run_jobs(request.user)}
+        return super().changelist_view(request, extra_context)
+
+    def check_now_view(self, request):
+        """Queue a heartbeat: if a cluster is up, its row updates within seconds."""
+        if request.method != "POST" or not _may_run_jobs(request.user):
+            raise PermissionDenied
+        job_enqueue(
+            func="integration_hub.tasks.cluster_heartbeat",
+            description="Cluster heartbeat (checked from the admin)",
+            acting_user=request.user,
+        )
+        messages.info(
+            request, "Heartbeat queued: reload in a few seconds to see the cluster report."
+        )
+        return HttpResponseRedirect(reverse("admin:integration_hub_clusterheartbeat_changelist"))
+
+
+def _may_run_jobs(user) -> bool:
+    return user.has_perm("integration_hub.run_jobs")
 
 
 def _category_slug(category: str) -> str:

@@ -231,3 +231,29 @@ def test_integrations_admin_list_filters_and_search(signed_in, system_admin):
     url = reverse("admin:integration_hub_integration_changelist")
     assert "Alpha accounting" in client.get(url, {"kind__exact": "ACCOUNTING"}).content.decode()
     assert "Beta webhook" not in client.get(url, {"q": "Alpha"}).content.decode()
+
+
+def test_a_job_admin_checks_the_cluster_now_and_the_trigger_is_audited(
+    signed_in, job_admin, django_capture_on_commit_callbacks
+):
+    from django_q.brokers import get_broker
+
+    broker = get_broker()
+    before = broker.queue_size()
+    client = signed_in(job_admin)
+    page = client.get(reverse("admin:integration_hub_clusterheartbeat_changelist"))
+    assert "Check the cluster now" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:integration_hub_clusterheartbeat_check_now"))
+    assert response.status_code == 302
+    assert broker.queue_size() == before + 1
+    entry = AuditEntry.objects.get(action="job.triggered")
+    assert entry.actor == job_admin
+    assert entry.details == {"func": "integration_hub.tasks.cluster_heartbeat"}
+
+
+def test_system_config_cannot_trigger_jobs(signed_in, system_config):
+    client = signed_in(system_config)
+    response = client.post(reverse("admin:integration_hub_clusterheartbeat_check_now"))
+    assert response.status_code == 403
+    assert not AuditEntry.objects.filter(action="job.triggered").exists()
