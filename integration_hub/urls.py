@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from integration_hub import apis, views
+from integration_hub import apis, record_apis, views
 
 # Every API path answers with and without its trailing slash, without a redirect.
 api_v1 = [
@@ -13,6 +13,29 @@ api_v1 = [
         r"^integrations/(?P<integration_id>[0-9]+)/?$",
         apis.IntegrationDetailApi.as_view(),
         name="integration-detail",
+    ),
+    re_path(r"^customers/?$", record_apis.CustomerListCreateApi.as_view(), name="customer-list"),
+    re_path(r"^customers/merge/?$", record_apis.CustomerMergeApi.as_view(), name="customer-merge"),
+    re_path(
+        r"^customers/(?P<customer_id>[^/]+)/notes/?$",
+        record_apis.CustomerNoteCreateApi.as_view(),
+        name="customer-notes",
+    ),
+    re_path(
+        r"^customers/(?P<customer_id>[^/]+)/segments/(?P<segment_name>[^/]+)/?$",
+        record_apis.CustomerSegmentApi.as_view(),
+        name="customer-segment",
+    ),
+    re_path(
+        r"^customers/(?P<customer_id>[^/]+)/?$",
+        record_apis.CustomerDetailApi.as_view(),
+        name="customer-detail",
+    ),
+    re_path(r"^orders/?$", record_apis.OrderListCreateApi.as_view(), name="order-list"),
+    re_path(
+        r"^orders/(?P<retail_transaction_id>[^/]+)/?$",
+        record_apis.OrderDetailApi.as_view(),
+        name="order-detail",
     ),
     re_path(r"^credentials/?$", apis.CredentialListCreateApi.as_view(), name="credential-list"),
     re_path(

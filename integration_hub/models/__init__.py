@@ -2,7 +2,9 @@ from .audit import AuditEntry
 from .base import TimeStampedModel
 from .cluster import ClusterHeartbeat
 from .credentials import DEFAULT_CREDENTIAL_MAP, Credential, OAuthToken
+from .customers import Customer, CustomerNote, CustomerSegment, Segment
 from .integrations import Integration
+from .orders import Order, OrderItem, OrderPayment
 from .subscribers import Subscriber, SubscriberOwner
 from .system_settings import SettingsVersion, SystemSetting
 from .users import User
@@ -12,8 +14,15 @@ __all__ = [
     "AuditEntry",
     "ClusterHeartbeat",
     "Credential",
+    "Customer",
+    "CustomerNote",
+    "CustomerSegment",
     "Integration",
     "OAuthToken",
+    "Order",
+    "OrderItem",
+    "OrderPayment",
+    "Segment",
     "SettingsVersion",
     "Subscriber",
     "SubscriberOwner",
