@@ -13,7 +13,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import slugify
 
-from integration_hub import roles, system_settings
+from integration_hub import (
+    admin_records,  # noqa: F401  (customers and orders)
+    roles,
+    system_settings,
+)
 from integration_hub.models import (
     AuditEntry,
     ClusterHeartbeat,

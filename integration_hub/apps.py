@@ -34,6 +34,16 @@ class IntegrationHubConfig(AppConfig):
             "integration_hub.view_subscriber",
             "integration_hub.view_auditentry",
             "integration_hub.view_clusterheartbeat",
+            # Core records (DESIGN.md "REST API": System Admin / System Config)
+            *(
+                f"integration_hub.{action}_{model}"
+                for model in ("customer", "customernote", "segment", "customersegment")
+                for action in ("view", "add", "change", "delete")
+            ),
+            "integration_hub.view_order",
+            "integration_hub.add_order",
+            "integration_hub.view_orderitem",
+            "integration_hub.view_orderpayment",
         )
         roles.role_permissions_declare(
             roles.JOB_ADMIN,
