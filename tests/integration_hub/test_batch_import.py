@@ -115,8 +115,11 @@ def test_a_file_that_cannot_be_read_exits_2_and_imports_nothing(tmp_path, name, 
     assert not Customer.objects.exists()
 
 
-ORDERS = """retailTransactionId,customerId,businessDate,currency,payments,description,revenueCategory,taxRate,quantity,unitPrice
-T1,C1,2026-11-20,USD,VISA:21.60;CASH:5.40,Yoga class,Classes,0.0800,1,20.00
+ORDERS_HEADER = (
+    "retailTransactionId,customerId,businessDate,currency,payments,"
+    "description,revenueCategory,taxRate,quantity,unitPrice\n"
+)
+ORDERS = ORDERS_HEADER + """T1,C1,2026-11-20,USD,VISA:21.60;CASH:5.40,Yoga class,Classes,0.0800,1,20.00
 T1,C1,2026-11-20,USD,VISA:21.60;CASH:5.40,Water,Retail,0.0800,2,2.50
 T2,,2026-11-20,USD,VISA:1.00,Mat,Retail,0.0800,1,20.00
 T3,,2026-11-21,USD,CASH:10.00,Towel,Retail,0.0000,1,10.00
@@ -154,7 +157,7 @@ def test_orders_import_from_json_lines(tmp_path):
 
 
 def test_a_rejected_order_leaves_no_half_written_rows(tmp_path):
-    text = ORDERS.splitlines()[0] + "\nT7,,2026-11-20,USD,VISA:9.99,A,Retail,0.0800,1,20.00\n"
+    text = ORDERS_HEADER + "T7,,2026-11-20,USD,VISA:9.99,A,Retail,0.0800,1,20.00\n"
     _run("import_orders", _write(tmp_path, "o.csv", text))
     assert not Order.objects.exists()
     from integration_hub.models import OrderItem, OrderPayment

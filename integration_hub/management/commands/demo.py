@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from integration_hub import roles
+from integration_hub.demo import demo_records_load
 from integration_hub.selectors import default_subscriber
 from integration_hub.services.roles import role_grant
 
@@ -14,7 +15,8 @@ from integration_hub.services.roles import role_grant
 class Command(BaseCommand):
     help = (
         "Load demo data (idempotent): a superuser 'admin', an Owner 'owner' of the default "
-        "subscriber, and the sandbox receiver integration. Prints the URLs and sign-ins."
+        "subscriber, demo customers and orders, and the sandbox receiver integration. Prints "
+        "the URLs and sign-ins."
     )
 
     def add_arguments(self, parser):
@@ -29,6 +31,9 @@ class Command(BaseCommand):
             owner_password = self._user("owner", "DEMO_OWNER_PASSWORD", superuser=False)
             owner = get_user_model().objects.get(username="owner")
             role_grant(user=owner, role=roles.OWNER, subscriber=default_subscriber())
+        customers, orders = demo_records_load(subscriber=default_subscriber())
+        if customers:
+            self.stdout.write(f"Loaded {customers} demo customers and {orders} demo orders.")
         sandbox_note = "off"
         if settings.SANDBOX_ENABLED:
             from integration_hub.sandbox.services import sandbox_demo_setup
