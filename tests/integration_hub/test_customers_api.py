@@ -171,11 +171,15 @@ def test_signals_are_sent_inside_the_transaction_and_a_rollback_leaves_nothing()
         seen.append(customer.customer_id)
         CustomerNote.objects.create(customer=customer, text="captured")
 
+    @transaction.atomic
+    def create_then_fail():
+        customer_create(subscriber=default_subscriber(), customer_id="C5")
+        raise RuntimeError("the caller fails after the create")
+
     signals.customer_created.connect(receiver)
     try:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            customer_create(subscriber=default_subscriber(), customer_id="C5")
-            raise RuntimeError("the caller fails after the create")
+        with pytest.raises(RuntimeError):
+            create_then_fail()
         assert seen == ["C5"]
         assert not Customer.objects.exists()
         assert not CustomerNote.objects.exists()
