@@ -29,13 +29,24 @@ def _https_required() -> bool:
     return settings.OUTBOUND_REQUIRE_HTTPS
 
 
+# NAT64 (RFC 6052): on an IPv6-only host DNS64 answers these for IPv4-only partners; the
+# gateway connects to the IPv4 address in the last 32 bits, so that address is judged.
+_NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 def address_is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return address_is_public(address.ipv4_mapped)
+        if address in _NAT64_PREFIX:
+            return address_is_public(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
         if address.sixtofour is not None or address.teredo is not None:
             return False
-    return address.is_global and not address.is_multicast
+        if address.is_site_local:
+            return False
+    # is_global alone lets through multicast and, on Python 3.11, reserved IPv6 ranges such
+    # as IPv4-compatible ::127.0.0.1 (::/8).
+    return address.is_global and not (address.is_multicast or address.is_reserved)
 
 
 def check_address(host: str, address: str) -> None:
@@ -64,14 +75,16 @@ def check_url(url: str) -> None:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError on a bad port
     except ValueError as exc:
-        raise OutboundPolicyError(f"{url!r} is not a valid URL: {exc}.") from exc
+        # Not the URL itself: its query string may hold a key.
+        raise OutboundPolicyError(f"The URL is not valid: {exc}.") from exc
     allowed_schemes = ("https",) if _https_required() else ("https", "http")
     if parts.scheme not in allowed_schemes:
+        allowed = " and ".join(allowed_schemes)
         raise OutboundPolicyError(
-            f"Only {' and '.join(allowed_schemes)} URLs are allowed, not {parts.scheme or 'none'!r}."
+            f"Only {allowed} URLs are allowed, not {parts.scheme or 'none'!r}."
         )
     if not parts.hostname:
-        raise OutboundPolicyError(f"{url!r} has no host name.")
+        raise OutboundPolicyError("The URL has no host name.")
     if parts.username or parts.password:
         raise OutboundPolicyError("Credentials may not be written into the URL.")
     if port == 0:

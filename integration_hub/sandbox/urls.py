@@ -1,2 +1,11 @@
+from django.urls import path
+from oauth2_provider import views as oauth2_views
+
+from . import views
+
 app_name = "sandbox"
-urlpatterns: list = []
+urlpatterns = [
+    # The sandbox's real OAuth2 provider (django-oauth-toolkit): client credentials grant.
+    path("o/token/", oauth2_views.TokenView.as_view(), name="token"),
+    path("receiver/<slug:slug>/", views.receiver, name="receiver"),
+]

@@ -1,0 +1,126 @@
+"""Writes of the sandbox (partner simulator): deliveries received, and the demo setup."""
+
+from collections.abc import Mapping
+
+from django.contrib.auth.hashers import check_password
+from django.db import transaction
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import get_application_model
+
+from integration_hub.models import Credential, Integration
+from integration_hub.services.credentials import credential_set
+from integration_hub.services.integrations import integration_create, integration_update
+
+from .models import ReceivedRequest, SandboxReceiver
+
+# Headers that carry credentials are never stored.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+# Older deliveries of a receiver are pruned (checked on every 100th delivery).
+KEEP_PER_RECEIVER = 1000
+
+DEMO_APPLICATION_NAME = "Sandbox receiver"
+DEMO_INTEGRATION_NAME = "Sandbox receiver"
+DEMO_CREDENTIAL_MAP = "ce_credentials"
+DEMO_CREDENTIAL_KEY = "sandbox-receiver"
+DEMO_RECEIVER_SLUG = "demo"
+
+
+@transaction.atomic
+def received_request_record(
+    *,
+    slug: str,
+    method: str,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> ReceivedRequest:
+    """Store one delivery to receiver `slug` (created with defaults if new), answered with
+    the receiver's configured status. `body` may be one byte longer than the limit, to
+    tell that it was cut."""
+    receiver, _ = SandboxReceiver.objects.get_or_create(slug=slug)
+    received = ReceivedRequest.objects.create(
+        receiver=receiver,
+        method=method,
+        headers={
+            name: value for name, value in headers.items() if name.lower() not in SECRET_HEADERS
+        },
+        body=body[: ReceivedRequest.BODY_LIMIT].decode("utf-8", errors="replace"),
+        body_truncated=len(body) > ReceivedRequest.BODY_LIMIT,
+        response_status=receiver.respond_status,
+    )
+    if received.pk % 100 == 0:
+        boundary = (
+            receiver.received_requests.order_by("-id")
+            .values_list("id", flat=True)[KEEP_PER_RECEIVER : KEEP_PER_RECEIVER + 1]
+            .first()
+        )
+        if boundary is not None:
+            receiver.received_requests.filter(id__lte=boundary).delete()
+    return received
+
+
+def _demo_application_ensure() -> tuple[object, str | None]:
+    """The DOT application, and its new plaintext secret when one was (re)generated."""
+    Application = get_application_model()
+    fields = {
+        "client_type": Application.CLIENT_CONFIDENTIAL,
+        "authorization_grant_type": Application.GRANT_CLIENT_CREDENTIALS,
+        "hash_client_secret": True,
+    }
+    application = Application.objects.filter(name=DEMO_APPLICATION_NAME).order_by("pk").first()
+    if application is None:
+        secret = generate_client_secret()
+        # DOT stores only a hash of the secret: keep the plaintext for the credential store.
+        application = Application.objects.create(
+            name=DEMO_APPLICATION_NAME, client_secret=secret, **fields
+        )
+        return application, secret
+    changed = [name for name, value in fields.items() if getattr(application, name) != value]
+    for name in changed:
+        setattr(application, name, fields[name])
+    credential = Credential.objects.filter(
+        map_name=DEMO_CREDENTIAL_MAP, key_name=DEMO_CREDENTIAL_KEY
+    ).first()
+    is_stored = (
+        credential is not None
+        and credential.client_id == application.client_id
+        and credential.has_client_secret
+        and check_password(credential.client_secret, application.client_secret)
+    )
+    if is_stored:
+        if changed:
+            application.save(update_fields=changed)
+        return application, None
+    secret = generate_client_secret()
+    application.client_secret = secret
+    application.save()
+    return application, secret
+
+
+@transaction.atomic
+def sandbox_demo_setup(*, base_url: str = "http://127.0.0.1:8000") -> Integration:
+    """Idempotent: the sandbox's OAuth2 client, its credentials in the credential store, and
+    an Integration that delivers to the demo receiver through them."""
+    base_url = base_url.rstrip("/")
+    application, secret = _demo_application_ensure()
+    if secret is not None:
+        credential_set(
+            map_name=DEMO_CREDENTIAL_MAP,
+            key_name=DEMO_CREDENTIAL_KEY,
+            client_id=application.client_id,
+            client_secret=secret,
+        )
+    fields = {
+        "kind": Integration.Kind.WEBHOOK,
+        "base_url": f"{base_url}/sandbox/receiver/{DEMO_RECEIVER_SLUG}/",
+        "auth_type": Integration.AuthType.OAUTH2_CLIENT_CREDENTIALS,
+        "token_url": f"{base_url}/sandbox/o/token/",
+        "credential_map": DEMO_CREDENTIAL_MAP,
+        "credential_key": DEMO_CREDENTIAL_KEY,
+    }
+    integration = Integration.objects.filter(name=DEMO_INTEGRATION_NAME).first()
+    if integration is None:
+        return integration_create(name=DEMO_INTEGRATION_NAME, enabled=True, **fields)
+    changed = {name: value for name, value in fields.items() if getattr(integration, name) != value}
+    if changed:
+        integration = integration_update(integration=integration, **changed)
+    return integration
