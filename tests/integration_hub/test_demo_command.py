@@ -1,0 +1,37 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from integration_hub import roles
+from integration_hub.models import Credential, Customer, Integration, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_creates_the_sign_ins_and_data_once_and_prints_where_to_go(settings, monkeypatch):
+    settings.DEBUG = True
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "admin-pass-123")
+    monkeypatch.setenv("DEMO_OWNER_PASSWORD", "owner-pass-456")
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    call_command("demo", stdout=out)
+    text = out.getvalue()
+    assert "superuser    admin / admin-pass-123" in text
+    assert "Owner        owner / owner-pass-456" in text
+    assert "http://127.0.0.1:8000/api/docs/" in text
+    assert text.count("Loaded 300 demo customers") == 1
+    admin = User.objects.get(username="admin")
+    owner = User.objects.get(username="owner")
+    assert admin.is_superuser and admin.check_password("admin-pass-123")
+    assert roles.user_has_role(owner, roles.OWNER) and not owner.is_staff
+    assert Customer.objects.count() == 300
+    receiver = Integration.objects.get(name="Sandbox receiver")
+    assert Credential.objects.get(key_name=receiver.credential_key).has_client_secret
+
+
+def test_demo_refuses_to_run_in_production_mode(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("demo")
+    assert not User.objects.filter(username="admin").exists()
