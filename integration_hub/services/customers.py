@@ -140,7 +140,8 @@ def customer_merge(*, subscriber: Subscriber, customer_ids: list[str]) -> Custom
         [CustomerSegment(customer=merged, segment_id=pk) for pk in sorted(segment_ids)]
     )
 
-    Order.objects.filter(customer__in=sources).update(customer=merged, updated_at=timezone.now())
+    # Not a change of the sale itself: updated_at stays, so accounting does not export again.
+    Order.objects.filter(customer__in=sources).update(customer=merged)
 
     signals.customers_merged.send(
         sender=Customer, merged=[(c.pk, c.customer_id) for c in sources], customer=merged

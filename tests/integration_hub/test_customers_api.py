@@ -229,3 +229,43 @@ def test_each_customer_service_sends_its_signal():
         "customer_deleted",
     ]
     assert not Order.objects.exists()
+
+
+def test_an_owner_cannot_merge_notes_or_segment_another_subscribers_customers(api_as, owner):
+    other = SubscriberFactory()
+    customer_create(subscriber=other, customer_id="X1")
+    customer_create(subscriber=other, customer_id="X2")
+    client = api_as(owner)
+    merge = {"customerIds": ["X1", "X2"], "subscriberId": other.pk}
+    assert client.post("/api/v1/customers/merge/", merge, format="json").status_code == 403
+    note_url = f"/api/v1/customers/X1/notes/?subscriberId={other.pk}"
+    assert client.post(note_url, {"text": "hi"}, format="json").status_code == 403
+    segment_url = f"/api/v1/customers/X1/segments/VIP/?subscriberId={other.pk}"
+    assert client.put(segment_url).status_code == 403
+    assert Customer.objects.filter(subscriber=other).count() == 2
+    assert not CustomerNote.objects.exists()
+
+
+def test_merging_moves_orders_to_the_new_customer_without_marking_them_modified():
+    from decimal import Decimal
+
+    from integration_hub.services.orders import ItemInput, PaymentInput, order_post
+
+    subscriber = default_subscriber()
+    first = customer_create(subscriber=subscriber, customer_id="O1")
+    customer_create(subscriber=subscriber, customer_id="O2")
+    order = order_post(
+        subscriber=subscriber,
+        retail_transaction_id="T-M",
+        customer=first,
+        business_date="2026-11-20",
+        currency="USD",
+        items=[ItemInput("Classes", Decimal("0"), Decimal("1"), Decimal("10.00"))],
+        payments=[PaymentInput("CASH", Decimal("10.00"))],
+    )
+    from integration_hub.services.customers import customer_merge
+
+    merged = customer_merge(subscriber=subscriber, customer_ids=["O1", "O2"])
+    moved = Order.objects.get(pk=order.pk)
+    assert moved.customer == merged
+    assert moved.updated_at == order.updated_at
