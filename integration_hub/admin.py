@@ -419,15 +419,7 @@ class SystemSettingAdmin(admin.ModelAdmin):
         name, definitions = next(iter(matches.items()))
         form_class = settings_form_class(definitions, request.user)
         may_change = self.has_change_permission(request)
-        initial = {
-            d.key: (
-                system_settings.setting_get(d.key)
-                if d.kind is system_settings.SettingKind.BOOL
-                else d.to_text(system_settings.setting_get(d.key))
-            )
-            for d in definitions
-            if not d.is_secret
-        }
+        initial = settings_form_initial(definitions)
         if request.method == "POST":
             if not may_change:
                 raise PermissionDenied
@@ -453,37 +445,55 @@ class SystemSettingAdmin(admin.ModelAdmin):
         )
 
     def _save_category(self, request, form, definitions) -> bool:
-        """Validate every value first, then save them all, so nothing is half written."""
-        pending = []
-        for definition in definitions:
-            if definition.is_secret:
-                value = form.cleaned_data.get(definition.key) or ""
-                if request.POST.get(f"clear_{definition.key}"):
-                    pending.append((definition, None))
-                elif value and roles.user_may_save_secrets(request.user):
-                    pending.append((definition, value))
-                continue
-            value = form.cleaned_data.get(definition.key)
-            if definition.kind is system_settings.SettingKind.BOOL:
-                value = bool(value)
-            if definition.key in form.changed_data:
-                if value in ("", None):
-                    pending.append((definition, ""))  # an emptied box means the default
-                    continue
-                try:
-                    definition.parse(value if value is not None else "")
-                except ValidationError as exc:
-                    form.add_error(definition.key, exc.message_dict[definition.key])
-                    continue
-                pending.append((definition, value))
-        if form.errors:
-            return False
-        from django.db import transaction
+        return settings_category_save(request, form, definitions)
 
-        with transaction.atomic():
-            for definition, value in pending:
-                if value is None:
-                    setting_reset(key=definition.key, acting_user=request.user)
-                else:
-                    setting_set(key=definition.key, value=value, acting_user=request.user)
-        return True
+
+def settings_form_initial(definitions) -> dict:
+    """The current values of a category's settings, as its form shows them (no secrets)."""
+    return {
+        d.key: (
+            system_settings.setting_get(d.key)
+            if d.kind is system_settings.SettingKind.BOOL
+            else d.to_text(system_settings.setting_get(d.key))
+        )
+        for d in definitions
+        if not d.is_secret
+    }
+
+
+def settings_category_save(request, form, definitions) -> bool:
+    """Validate every value of a settings form first, then save them all, so nothing is half
+    written. Used by the category pages and by pipelines' own settings pages (Data Sync)."""
+    pending = []
+    for definition in definitions:
+        if definition.is_secret:
+            value = form.cleaned_data.get(definition.key) or ""
+            if request.POST.get(f"clear_{definition.key}"):
+                pending.append((definition, None))
+            elif value and roles.user_may_save_secrets(request.user):
+                pending.append((definition, value))
+            continue
+        value = form.cleaned_data.get(definition.key)
+        if definition.kind is system_settings.SettingKind.BOOL:
+            value = bool(value)
+        if definition.key in form.changed_data:
+            if value in ("", None):
+                pending.append((definition, ""))  # an emptied box means the default
+                continue
+            try:
+                definition.parse(value if value is not None else "")
+            except ValidationError as exc:
+                form.add_error(definition.key, exc.message_dict[definition.key])
+                continue
+            pending.append((definition, value))
+    if form.errors:
+        return False
+    from django.db import transaction
+
+    with transaction.atomic():
+        for definition, value in pending:
+            if value is None:
+                setting_reset(key=definition.key, acting_user=request.user)
+            else:
+                setting_set(key=definition.key, value=value, acting_user=request.user)
+    return True

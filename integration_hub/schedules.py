@@ -2,6 +2,7 @@
 Schedule table by `manage.py schedules` (also run after every migrate). Idempotent: a
 schedule is found by its name and brought up to date, never duplicated."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -19,17 +20,36 @@ class ScheduleSpec:
     schedule_type: str
     minutes: int | None = None
     cron: str | None = None
+    # An interval read from this system setting when the schedule is written (it overrides
+    # `minutes`); the app rewrites the row when the setting changes (setting_on_change).
+    minutes_setting: str | None = None
+
+    def current_minutes(self) -> int | None:
+        if self.minutes_setting:
+            from integration_hub.system_settings import setting_get
+
+            return int(setting_get(self.minutes_setting))
+        return self.minutes
 
 
 _specs: dict[str, ScheduleSpec] = {}
+# Apps whose schedules depend on data (one per row of theirs) ensure them here too.
+_hooks: list[Callable[[], list[tuple[str, str]]]] = []
 
 
 def schedule_declare(spec: ScheduleSpec) -> None:
-    if spec.schedule_type == MINUTES and not spec.minutes:
+    if spec.schedule_type == MINUTES and not (spec.minutes or spec.minutes_setting):
         raise ValueError(f"{spec.name}: an interval schedule needs minutes")
     if spec.schedule_type == CRON and not spec.cron:
         raise ValueError(f"{spec.name}: a cron schedule needs a cron expression")
     _specs[spec.name] = spec
+
+
+def schedules_hook_register(hook: Callable[[], list[tuple[str, str]]]) -> None:
+    """Run `hook` (idempotent; returns (name, outcome) pairs) whenever schedules are ensured,
+    for schedules that depend on data, such as one per enabled integration."""
+    if hook not in _hooks:
+        _hooks.append(hook)
 
 
 def schedule_specs() -> list[ScheduleSpec]:
@@ -46,7 +66,7 @@ def schedules_ensure() -> list[tuple[str, str]]:
         wanted = {
             "func": spec.func,
             "schedule_type": spec.schedule_type,
-            "minutes": spec.minutes,
+            "minutes": spec.current_minutes(),
             "cron": spec.cron,
             "repeats": -1,
         }
@@ -65,4 +85,6 @@ def schedules_ensure() -> list[tuple[str, str]]:
             outcome.append((spec.name, "updated"))
         else:
             outcome.append((spec.name, "unchanged"))
+    for hook in _hooks:
+        outcome.extend(hook())
     return outcome

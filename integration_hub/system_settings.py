@@ -179,6 +179,22 @@ def _current_values() -> dict[str, Any]:
         return _cache.values
 
 
+_change_hooks: dict[str, list[Callable[[str], None]]] = {}
+
+
+def setting_on_change(key: str, callback: Callable[[str], None]) -> None:
+    """Call `callback(key)` after a transaction that changed (or reset) `key` commits.
+
+    Declared in AppConfig.ready; for example an interval setting rewrites its Schedule row."""
+    hooks = _change_hooks.setdefault(key, [])
+    if callback not in hooks:
+        hooks.append(callback)
+
+
+def setting_change_hooks(key: str) -> list[Callable[[str], None]]:
+    return list(_change_hooks.get(key, ()))
+
+
 def setting_get(key: str) -> Any:
     """The typed value of a declared setting (its default when never set)."""
     definition = setting_definition(key)

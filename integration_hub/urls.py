@@ -43,6 +43,8 @@ api_v1 = [
         apis.CredentialDetailApi.as_view(),
         name="credential-detail",
     ),
+    path("datasync/", include("datasync.urls")),
+    path("", include("accounting.api_urls")),
 ]
 
 urlpatterns = [
@@ -57,6 +59,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("accounting.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

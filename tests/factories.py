@@ -48,3 +48,34 @@ class IntegrationFactory(factory.django.DjangoModelFactory):
     kind = Integration.Kind.WEBHOOK
     base_url = "https://partner.example.com/api"
     auth_type = Integration.AuthType.NONE
+
+
+class AccountingIntegrationFactory(factory.django.DjangoModelFactory):
+    """An accounting integration of the default subscriber delivering to an ACCOUNTING
+    integration without auth."""
+
+    class Meta:
+        model = "accounting.AccountingIntegration"
+
+    # The default subscriber (a transactional test may have flushed it: then a new one).
+    subscriber = factory.LazyFunction(
+        lambda: Subscriber.objects.order_by("id").first() or SubscriberFactory()
+    )
+    integration_type = "GENERIC"
+    integration = factory.SubFactory(
+        IntegrationFactory,
+        kind=Integration.Kind.ACCOUNTING,
+        base_url="https://books.example.com/api/sales",
+    )
+    summarize_data = False
+    enabled = True
+
+
+class AccountingMapFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounting.AccountingMap"
+
+    accounting_integration = factory.SubFactory(AccountingIntegrationFactory)
+    kind = "PAYMENT_METHOD"
+    source = factory.Sequence(lambda n: f"METHOD{n}")
+    target = factory.Sequence(lambda n: f"1{n:03d}")

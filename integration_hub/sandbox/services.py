@@ -58,7 +58,9 @@ def received_request_record(
     return received
 
 
-def _demo_application_ensure() -> tuple[object, str | None]:
+def _demo_application_ensure(
+    *, application_name: str = DEMO_APPLICATION_NAME, credential_key: str = DEMO_CREDENTIAL_KEY
+) -> tuple[object, str | None]:
     """The DOT application, and its new plaintext secret when one was (re)generated."""
     Application = get_application_model()
     fields = {
@@ -66,19 +68,19 @@ def _demo_application_ensure() -> tuple[object, str | None]:
         "authorization_grant_type": Application.GRANT_CLIENT_CREDENTIALS,
         "hash_client_secret": True,
     }
-    application = Application.objects.filter(name=DEMO_APPLICATION_NAME).order_by("pk").first()
+    application = Application.objects.filter(name=application_name).order_by("pk").first()
     if application is None:
         secret = generate_client_secret()
         # DOT stores only a hash of the secret: keep the plaintext for the credential store.
         application = Application.objects.create(
-            name=DEMO_APPLICATION_NAME, client_secret=secret, **fields
+            name=application_name, client_secret=secret, **fields
         )
         return application, secret
     changed = [name for name, value in fields.items() if getattr(application, name) != value]
     for name in changed:
         setattr(application, name, fields[name])
     credential = Credential.objects.filter(
-        map_name=DEMO_CREDENTIAL_MAP, key_name=DEMO_CREDENTIAL_KEY
+        map_name=DEMO_CREDENTIAL_MAP, key_name=credential_key
     ).first()
     is_stored = (
         credential is not None
@@ -100,27 +102,54 @@ def _demo_application_ensure() -> tuple[object, str | None]:
 def sandbox_demo_setup(*, base_url: str = "http://127.0.0.1:8000") -> Integration:
     """Idempotent: the sandbox's OAuth2 client, its credentials in the credential store, and
     an Integration that delivers to the demo receiver through them."""
+    return sandbox_integration_ensure(
+        name=DEMO_INTEGRATION_NAME,
+        kind=Integration.Kind.WEBHOOK,
+        slug=DEMO_RECEIVER_SLUG,
+        application_name=DEMO_APPLICATION_NAME,
+        credential_key=DEMO_CREDENTIAL_KEY,
+        base_url=base_url,
+    )
+
+
+@transaction.atomic
+def sandbox_integration_ensure(
+    *,
+    name: str,
+    kind: str,
+    slug: str,
+    application_name: str,
+    credential_key: str,
+    base_url: str = "http://127.0.0.1:8000",
+) -> Integration:
+    """Idempotent: an OAuth2 client of the sandbox (its own), its credentials in the
+    credential store under `credential_key`, and an Integration `name` of `kind` that
+    delivers to the sandbox receiver `slug` through them."""
     base_url = base_url.rstrip("/")
-    application, secret = _demo_application_ensure()
+    application, secret = _demo_application_ensure(
+        application_name=application_name, credential_key=credential_key
+    )
     if secret is not None:
         credential_set(
             map_name=DEMO_CREDENTIAL_MAP,
-            key_name=DEMO_CREDENTIAL_KEY,
+            key_name=credential_key,
             client_id=application.client_id,
             client_secret=secret,
         )
     fields = {
-        "kind": Integration.Kind.WEBHOOK,
-        "base_url": f"{base_url}/sandbox/receiver/{DEMO_RECEIVER_SLUG}/",
+        "kind": kind,
+        "base_url": f"{base_url}/sandbox/receiver/{slug}/",
         "auth_type": Integration.AuthType.OAUTH2_CLIENT_CREDENTIALS,
         "token_url": f"{base_url}/sandbox/o/token/",
         "credential_map": DEMO_CREDENTIAL_MAP,
-        "credential_key": DEMO_CREDENTIAL_KEY,
+        "credential_key": credential_key,
     }
-    integration = Integration.objects.filter(name=DEMO_INTEGRATION_NAME).first()
+    integration = Integration.objects.filter(name=name).first()
     if integration is None:
-        return integration_create(name=DEMO_INTEGRATION_NAME, enabled=True, **fields)
-    changed = {name: value for name, value in fields.items() if getattr(integration, name) != value}
+        return integration_create(name=name, enabled=True, **fields)
+    changed = {
+        field: value for field, value in fields.items() if getattr(integration, field) != value
+    }
     if changed:
         integration = integration_update(integration=integration, **changed)
     return integration

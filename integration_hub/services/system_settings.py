@@ -6,9 +6,18 @@ from django.db.models import F
 
 from integration_hub.models import SettingsVersion, SystemSetting
 from integration_hub.roles import user_may_save_secrets
-from integration_hub.system_settings import setting_definition, settings_cache_clear
+from integration_hub.system_settings import (
+    setting_change_hooks,
+    setting_definition,
+    settings_cache_clear,
+)
 
 from .audit import audit_record
+
+
+def _run_change_hooks_on_commit(key: str) -> None:
+    for hook in setting_change_hooks(key):
+        transaction.on_commit(lambda hook=hook: hook(key))
 
 
 def _bump_settings_version() -> None:
@@ -42,6 +51,7 @@ def setting_set(*, key: str, value: Any, acting_user=None) -> Any:
             key=key, defaults={**fields, "updated_by": _user(acting_user)}
         )
     _bump_settings_version()
+    _run_change_hooks_on_commit(key)
     details = (
         {"key": key} if definition.is_secret else {"key": key, "value": definition.to_text(typed)}
     )
@@ -56,6 +66,7 @@ def setting_reset(*, key: str, acting_user=None) -> None:
         raise PermissionDenied(f"Only System Admin may change {key}: it holds a secret.")
     SystemSetting.objects.filter(key=key).delete()
     _bump_settings_version()
+    _run_change_hooks_on_commit(key)
     audit_record(actor=acting_user, action="setting.reset", target=key, details={"key": key})
 
 

@@ -1,6 +1,8 @@
 import os
 import secrets
+from importlib import import_module
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -40,6 +42,23 @@ class Command(BaseCommand):
 
             integration = sandbox_demo_setup(base_url=base_url)
             sandbox_note = f"{base_url}/sandbox/receiver/demo/ (integration {integration.name!r})"
+            if apps.is_installed("datasync"):
+                # The pipeline's own demo, by name: the core never imports a pipeline.
+                demo = import_module("datasync.demo")
+                receiver_url = demo.datasync_demo_setup(
+                    base_url=base_url,
+                    sandbox_map=integration.credential_map,
+                    sandbox_key=integration.credential_key,
+                )
+                sandbox_note += f"\n  Data Sync    {receiver_url}"
+            if apps.is_installed("accounting"):
+                accounting = import_module("accounting.demo").accounting_demo_setup(
+                    base_url=base_url
+                )
+                sandbox_note += (
+                    f"\n  Accounting   {accounting.integration.base_url} (press Sync on the "
+                    "dashboard as the Owner)"
+                )
         self.stdout.write(
             "\n".join(
                 [

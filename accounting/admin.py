@@ -1,0 +1,127 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
+
+from .models import AccountingIntegration, AccountingMap, Packet, SyncRecord
+from .services.integrations import accounting_schedules_ensure, maps_validate
+from .services.sync import packets_resend
+
+
+class AccountingMapFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        rows = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            maps_validate(rows)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+
+
+class AccountingMapInline(admin.TabularInline):
+    model = AccountingMap
+    formset = AccountingMapFormSet
+    extra = 1
+    fields = ["kind", "source", "target"]
+
+
+@admin.register(AccountingIntegration)
+class AccountingIntegrationAdmin(admin.ModelAdmin):
+    list_display = ["subscriber", "integration_type", "integration", "summarize_data", "enabled"]
+    list_filter = ["integration_type", "enabled", "summarize_data"]
+    list_select_related = ["subscriber", "integration"]
+    inlines = [AccountingMapInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        transaction.on_commit(accounting_schedules_ensure)
+
+
+class PacketInline(admin.TabularInline):
+    model = Packet
+    fields = ["key", "state", "response_code", "error", "attempts", "sent_at", "idempotency_key"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SyncRecord)
+class SyncRecordAdmin(admin.ModelAdmin):
+    """Read-only: records are written by the Sync job only."""
+
+    list_display = [
+        "id",
+        "accounting_integration",
+        "status",
+        "requested_at",
+        "finished_at",
+        "order_count",
+        "packets_sent",
+        "packets_failed",
+    ]
+    list_filter = ["status", ("requested_at", admin.DateFieldListFilter)]
+    list_select_related = ["accounting_integration__subscriber"]
+    date_hierarchy = "requested_at"
+    inlines = [PacketInline]
+    actions = ["resend_failed_packets"]
+    readonly_fields = [
+        "accounting_integration",
+        "status",
+        "requested_by",
+        "requested_at",
+        "started_at",
+        "finished_at",
+        "window_start",
+        "window_end",
+        "order_count",
+        "failure_reason",
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                sent_count=Count("packets", filter=Q(packets__state=Packet.State.SENT)),
+                failed_count=Count("packets", filter=Q(packets__state=Packet.State.FAILED)),
+            )
+        )
+
+    @admin.display(description="Sent", ordering="sent_count")
+    def packets_sent(self, record):
+        return record.sent_count
+
+    @admin.display(description="Failed", ordering="failed_count")
+    def packets_failed(self, record):
+        return record.failed_count
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Resend failed packets (with the current maps)")
+    def resend_failed_packets(self, request, queryset):
+        total = 0
+        for record in queryset.select_related("accounting_integration"):
+            try:
+                total += packets_resend(sync_record=record, acting_user=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.WARNING)
+        self.message_user(request, f"{total} packet(s) queued for resending.")

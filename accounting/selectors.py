@@ -1,0 +1,120 @@
+"""Reads of the accounting export."""
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from integration_hub.models import Order, OrderItem, OrderPayment, Subscriber
+
+from .models import AccountingIntegration, Packet, SyncRecord
+from .packets import OrderData
+
+ORDER_CHUNK = 2000
+
+
+def accounting_integration_find(
+    *, subscriber_id: int, integration_type: str
+) -> AccountingIntegration | None:
+    return (
+        AccountingIntegration.objects.select_related("integration", "subscriber")
+        .filter(subscriber_id=subscriber_id, integration_type=integration_type)
+        .first()
+    )
+
+
+def accounting_integrations_of(subscribers: QuerySet[Subscriber]) -> list[AccountingIntegration]:
+    """Each integration of these subscribers with its latest SyncRecord (`last_record`)."""
+    integrations = list(
+        AccountingIntegration.objects.filter(subscriber__in=subscribers)
+        .select_related("subscriber", "integration")
+        .order_by("subscriber_id", "integration_type")
+    )
+    latest = {}
+    for record in SyncRecord.objects.filter(accounting_integration__in=integrations).order_by(
+        "accounting_integration_id", "-requested_at", "-id"
+    ):
+        latest.setdefault(record.accounting_integration_id, record)
+    for integration in integrations:
+        integration.last_record = latest.get(integration.pk)
+    return integrations
+
+
+def window_start_for(accounting_integration: AccountingIntegration) -> datetime | None:
+    """Where the next window starts: the end of the last successful record's window
+    (none yet: from the beginning). A failed record never moves it."""
+    return (
+        SyncRecord.objects.filter(
+            accounting_integration=accounting_integration, status=SyncRecord.Status.SUCCESS
+        )
+        .order_by("-window_end")
+        .values_list("window_end", flat=True)
+        .first()
+    )
+
+
+def orders_in_window(
+    *,
+    subscriber_id: int,
+    window_start: datetime | None,
+    window_end: datetime,
+    chunk_size: int = ORDER_CHUNK,
+) -> Iterator[OrderData]:
+    """The subscriber's orders with window_start < updated_at <= window_end, streamed in
+    chunks of `chunk_size` (keyset on id) with their items and payments: memory stays flat
+    in the number of orders."""
+    orders = Order.objects.filter(subscriber_id=subscriber_id, updated_at__lte=window_end)
+    if window_start is not None:
+        orders = orders.filter(updated_at__gt=window_start)
+    last_id = 0
+    while True:
+        chunk = list(
+            orders.filter(id__gt=last_id)
+            .order_by("id")
+            .values_list("id", "retail_transaction_id", "business_date")[:chunk_size]
+        )
+        if not chunk:
+            return
+        by_id = {
+            order_id: OrderData(key=key, business_date=business_date.isoformat())
+            for order_id, key, business_date in chunk
+        }
+        items = OrderItem.objects.filter(order_id__in=by_id).values_list(
+            "order_id", "revenue_category", "tax_rate", "net_amount", "tax_amount"
+        )
+        for order_id, category, rate, net, tax in items.order_by("order_id", "sequence"):
+            by_id[order_id].add_item(category, rate, net, tax)
+        payments = OrderPayment.objects.filter(order_id__in=by_id).values_list(
+            "order_id", "payment_method", "amount"
+        )
+        for order_id, method, amount in payments.order_by("order_id", "sequence"):
+            by_id[order_id].add_payment(method, amount)
+        yield from by_id.values()
+        last_id = chunk[-1][0]
+
+
+def sync_history(
+    *, accounting_integration: AccountingIntegration, since: datetime | None = None
+) -> QuerySet[SyncRecord]:
+    """Newest first, each with its packets (one query for the packets of a whole page)."""
+    records = SyncRecord.objects.filter(accounting_integration=accounting_integration)
+    if since is not None:
+        records = records.filter(requested_at__gte=since)
+    packets = Packet.objects.only(
+        "id", "sync_record_id", "key", "state", "response_code", "error"
+    ).order_by("id")
+    return records.order_by("-requested_at", "-id").prefetch_related(
+        Prefetch("packets", queryset=packets)
+    )
+
+
+def has_active_record(accounting_integration: AccountingIntegration) -> bool:
+    return SyncRecord.objects.filter(
+        accounting_integration=accounting_integration, status__in=SyncRecord.ACTIVE
+    ).exists()
+
+
+def active_record_of(accounting_integration: AccountingIntegration) -> SyncRecord | None:
+    return SyncRecord.objects.filter(
+        accounting_integration=accounting_integration, status__in=SyncRecord.ACTIVE
+    ).first()

@@ -1,0 +1,334 @@
+"""The Sync of an accounting integration (reference 004): request, run, deliver, resend,
+and the watchdog for runs that died.
+
+A run claims its Queued record, fixes its window (DESIGN.md: windowStart is the last
+successful record's windowEnd, windowEnd the time the run started), turns the orders of the
+window into packets and maps them, then delivers the packets outside any transaction. The
+record becomes Success once every packet was transformed and mapped and every send was tried,
+whatever the sends answered (reference 004, "Sync Progress"); a run that raises or dies never
+marks it Success, so the window does not move and the next run covers the same orders.
+"""
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from integration_hub.outbound import (
+    OutboundClient,
+    OutboundError,
+    OutboundHTTPError,
+    ensure_success,
+)
+from integration_hub.services.audit import audit_record
+
+from ..models import AccountingIntegration, Packet, SyncRecord
+from ..packets import MapTable, packet_map, packets_transform
+from ..selectors import active_record_of, orders_in_window, window_start_for
+from .integrations import accounting_integration_problems
+
+logger = logging.getLogger("accounting")
+
+RUN_TASK = "accounting.tasks.sync_record_run"
+DELIVER_TASK = "accounting.tasks.sync_record_deliver"
+# Packets are written in batches; the record's updated_at is touched as a heartbeat.
+PACKET_BATCH = 500
+HEARTBEAT_EVERY_ORDERS = 5000
+# A delivery slice ends well inside django-q2's 240 s timeout and enqueues the rest.
+DELIVERY_SLICE_SECONDS = 60
+# Past django-q2's retry (300 s) with no heartbeat, the worker running it is gone.
+STUCK_AFTER = timedelta(minutes=10)
+# A queued record whose task never started (no cluster, lost task).
+QUEUED_STUCK_AFTER = timedelta(hours=1)
+ERROR_CHARS = 1000
+_IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0c3f5e-8d4c-4a53-9a52-4a1f0a6f0e04")
+
+
+class SyncConflict(Exception):
+    """A record of this integration is already queued or running (409)."""
+
+    def __init__(self, record: SyncRecord | None):
+        self.record = record
+        super().__init__("A Sync of this integration is already queued or running.")
+
+
+def _enqueue(func: str, *args) -> None:
+    transaction.on_commit(lambda: async_task(func, *args, task_name=f"{func} {args}"[:100]))
+
+
+@transaction.atomic
+def sync_request(*, accounting_integration: AccountingIntegration, acting_user) -> SyncRecord:
+    """Queue a Sync: 400 (ValidationError) when the integration cannot run, SyncConflict
+    when one is queued or running; the database's partial unique index decides races."""
+    problems = accounting_integration_problems(accounting_integration)
+    if problems:
+        raise ValidationError(problems)
+    is_user = acting_user is not None and getattr(acting_user, "is_authenticated", False)
+    try:
+        with transaction.atomic():
+            record = SyncRecord.objects.create(
+                accounting_integration=accounting_integration,
+                status=SyncRecord.Status.QUEUED,
+                requested_at=timezone.now(),
+                requested_by=acting_user if is_user else None,
+            )
+    except IntegrityError:
+        raise SyncConflict(active_record_of(accounting_integration)) from None
+    audit_record(
+        actor=acting_user,
+        action="accounting.sync_requested",
+        target=str(accounting_integration),
+        details={"syncRecordId": record.pk},
+    )
+    _enqueue(RUN_TASK, record.pk)
+    return record
+
+
+def _claim(sync_record_id: int) -> SyncRecord | None:
+    """Queued → InProgress with its window fixed; None if it is not queued (any more)."""
+    with transaction.atomic():
+        record = (
+            SyncRecord.objects.select_for_update()
+            .select_related("accounting_integration")
+            .filter(pk=sync_record_id, status=SyncRecord.Status.QUEUED)
+            .first()
+        )
+        if record is None:
+            return None
+        now = timezone.now()
+        record.status = SyncRecord.Status.IN_PROGRESS
+        record.started_at = now
+        record.window_end = now
+        record.window_start = window_start_for(record.accounting_integration)
+        record.save(
+            update_fields=["status", "started_at", "window_end", "window_start", "updated_at"]
+        )
+    return record
+
+
+def idempotency_key_for(record: SyncRecord, key: str, content: dict) -> str:
+    """Same integration, window start, packet and content → same key: a resend, or the rerun
+    of a run that died after sending, is recognisable to the receiver as a repeat."""
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    start = record.window_start.isoformat() if record.window_start else "-"
+    name = f"{record.accounting_integration_id}|{start}|{key}|{digest}"
+    return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, name))
+
+
+def _heartbeat(record: SyncRecord, **fields) -> None:
+    SyncRecord.objects.filter(pk=record.pk).update(updated_at=timezone.now(), **fields)
+
+
+def _packets_build(record: SyncRecord) -> int:
+    """Write the record's packets, maps applied; returns the number of orders read."""
+    accounting_integration = record.accounting_integration
+    maps = MapTable(accounting_integration.maps.values_list("kind", "source", "target"))
+    order_count = 0
+
+    def counted(orders):
+        nonlocal order_count
+        for order in orders:
+            order_count += 1
+            if order_count % HEARTBEAT_EVERY_ORDERS == 0:
+                _heartbeat(record)
+            yield order
+
+    orders = orders_in_window(
+        subscriber_id=accounting_integration.subscriber_id,
+        window_start=record.window_start,
+        window_end=record.window_end,
+    )
+    batch: list[Packet] = []
+    for key, content in packets_transform(
+        counted(orders), summarize=accounting_integration.summarize_data
+    ):
+        payload, error = packet_map(key, content, maps)
+        batch.append(
+            Packet(
+                sync_record=record,
+                key=key,
+                content=content,
+                payload=payload,
+                state=Packet.State.PENDING if payload else Packet.State.FAILED,
+                error=error,
+                idempotency_key=idempotency_key_for(record, key, content),
+            )
+        )
+        if len(batch) >= PACKET_BATCH:
+            Packet.objects.bulk_create(batch)
+            batch = []
+            _heartbeat(record)
+    Packet.objects.bulk_create(batch)
+    return order_count
+
+
+def sync_record_fail(*, sync_record_id: int, reason: str) -> bool:
+    """Mark a queued or running record Failed (its window never counts); False if it had
+    finished already."""
+    return bool(
+        SyncRecord.objects.filter(pk=sync_record_id, status__in=SyncRecord.ACTIVE).update(
+            status=SyncRecord.Status.FAILED,
+            failure_reason=reason[:ERROR_CHARS],
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+    )
+
+
+def sync_record_run(*, sync_record_id: int) -> SyncRecord | None:
+    """The job: claim, transform and map, then deliver (in slices)."""
+    record = _claim(sync_record_id)
+    if record is None:
+        return SyncRecord.objects.filter(pk=sync_record_id).first()
+    try:
+        with transaction.atomic():
+            order_count = _packets_build(record)
+            _heartbeat(record, order_count=order_count)
+    except Exception as exc:
+        logger.exception("Accounting sync record %s failed while transforming", record.pk)
+        sync_record_fail(
+            sync_record_id=record.pk, reason=f"Transforming the orders failed: {exc!r}"
+        )
+        return SyncRecord.objects.get(pk=record.pk)
+    return sync_record_deliver(sync_record_id=record.pk)
+
+
+def _packet_send(client: OutboundClient, packet: Packet) -> None:
+    """POST one packet; its state says how it went. Never inside a transaction."""
+    fields = {"state": Packet.State.SENT, "response_code": None, "error": ""}
+    try:
+        response = client.post(
+            "", json=packet.payload, headers={"Idempotency-Key": packet.idempotency_key}
+        )
+        fields["response_code"] = response.status_code
+        ensure_success(response)
+        response.close()
+    except OutboundHTTPError as exc:
+        fields.update(state=Packet.State.FAILED, error=str(exc)[:ERROR_CHARS])
+    except OutboundError as exc:
+        fields.update(state=Packet.State.FAILED, error=f"{exc.kind}: {exc}"[:ERROR_CHARS])
+    now = timezone.now()
+    Packet.objects.filter(pk=packet.pk).update(
+        attempts=F("attempts") + 1, sent_at=now, updated_at=now, **fields
+    )
+
+
+def sync_record_deliver(
+    *, sync_record_id: int, slice_seconds: float = DELIVERY_SLICE_SECONDS
+) -> SyncRecord:
+    """Send the record's Pending packets; after `slice_seconds` enqueue the rest. A running
+    record becomes Success once none is left pending."""
+    record = SyncRecord.objects.select_related("accounting_integration__integration").get(
+        pk=sync_record_id
+    )
+    client = OutboundClient.for_integration(record.accounting_integration.integration)
+    started = time.monotonic()
+    while True:
+        pending = list(
+            record.packets.filter(state=Packet.State.PENDING)
+            .only("id", "payload", "idempotency_key")
+            .order_by("id")[:100]
+        )
+        if not pending:
+            break
+        for packet in pending:
+            _packet_send(client, packet)
+        if record.status == SyncRecord.Status.IN_PROGRESS:
+            _heartbeat(record)
+        if time.monotonic() - started > slice_seconds:
+            async_task(DELIVER_TASK, record.pk, task_name=f"Deliver sync record {record.pk}")
+            return record
+    now = timezone.now()
+    SyncRecord.objects.filter(pk=record.pk, status=SyncRecord.Status.IN_PROGRESS).update(
+        status=SyncRecord.Status.SUCCESS, finished_at=now, updated_at=now
+    )
+    record.refresh_from_db()
+    return record
+
+
+@transaction.atomic
+def packets_resend(*, sync_record: SyncRecord, acting_user) -> int:
+    """Map the record's Failed packets again with the maps as they are now and queue them
+    for delivery with their idempotency keys; returns how many were queued. Packets still
+    missing a map stay Failed with the new reason."""
+    if sync_record.status != SyncRecord.Status.SUCCESS:
+        raise ValidationError(
+            {
+                "status": [
+                    f"Sync record {sync_record.pk} is {sync_record.status}: only a record that "
+                    "finished with Success has packets to resend."
+                ]
+            }
+        )
+    maps = MapTable(sync_record.accounting_integration.maps.values_list("kind", "source", "target"))
+    failed = list(sync_record.packets.select_for_update().filter(state=Packet.State.FAILED))
+    queued = 0
+    for packet in failed:
+        payload, error = packet_map(packet.key, packet.content, maps)
+        if payload is not None:
+            packet.payload = payload
+            packet.state = Packet.State.PENDING
+            packet.error = ""
+            packet.response_code = None
+            queued += 1
+        else:
+            packet.error = error
+    Packet.objects.bulk_update(failed, ["payload", "state", "error", "response_code"])
+    audit_record(
+        actor=acting_user,
+        action="accounting.packets_resent",
+        target=str(sync_record),
+        details={"syncRecordId": sync_record.pk, "packets": queued},
+    )
+    if queued:
+        _enqueue(DELIVER_TASK, sync_record.pk)
+    return queued
+
+
+def sync_records_watchdog() -> list[int]:
+    """Mark Failed the records whose run died: in progress with no heartbeat for
+    STUCK_AFTER, or queued and never started for QUEUED_STUCK_AFTER. Returns their ids."""
+    now = timezone.now()
+    stuck = SyncRecord.objects.filter(
+        Q(status=SyncRecord.Status.IN_PROGRESS, updated_at__lt=now - STUCK_AFTER)
+        | Q(status=SyncRecord.Status.QUEUED, requested_at__lt=now - QUEUED_STUCK_AFTER)
+    ).values_list("pk", "status")
+    failed = []
+    for pk, status in stuck:
+        if status == SyncRecord.Status.IN_PROGRESS:
+            minutes = int(STUCK_AFTER.total_seconds() // 60)
+            reason = (
+                f"No progress for {minutes} minutes: the run was lost (worker killed or "
+                "timed out). The window did not move; the next Sync covers the same orders."
+            )
+        else:
+            hours = int(QUEUED_STUCK_AFTER.total_seconds() // 3600)
+            reason = f"Queued for {hours} hour(s) and never started: is a cluster running?"
+        if sync_record_fail(sync_record_id=pk, reason=reason):
+            logger.warning("Accounting sync record %s marked Failed: %s", pk, reason)
+            failed.append(pk)
+    return failed
+
+
+def scheduled_sync(*, accounting_integration_id: int) -> SyncRecord | None:
+    """The daily schedule's Sync: skipped (logged) when it cannot run or one is running."""
+    accounting_integration = (
+        AccountingIntegration.objects.select_related("integration")
+        .filter(pk=accounting_integration_id)
+        .first()
+    )
+    if accounting_integration is None:
+        return None
+    try:
+        return sync_request(accounting_integration=accounting_integration, acting_user=None)
+    except (ValidationError, SyncConflict) as exc:
+        logger.info("Scheduled accounting sync of %s skipped: %s", accounting_integration, exc)
+        return None

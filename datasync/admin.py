@@ -1,0 +1,244 @@
+"""Data Sync in the admin: the "Data Sync" page (settings, credential panel, Send Sample
+Message, Run now, queue depths), run history and the queues, read-only, with replay of dead
+letters. Thin: every write calls a service."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from integration_hub import roles
+from integration_hub.admin import (
+    ReadOnlyAdmin,
+    settings_category_save,
+    settings_form_class,
+    settings_form_initial,
+)
+from integration_hub.models import Credential
+from integration_hub.services.credentials import credential_input_validate, credential_set
+from integration_hub.services.jobs import job_enqueue
+from integration_hub.system_settings import setting_definitions, setting_get, setting_is_set
+
+from .models import CustomerPendingRecord, ProgressRecord, SyncRun, TransactionPendingRecord
+from .selectors import queue_depths
+from .services.delivery import dead_letters_replay, sample_message_send
+from .settings import CATEGORY
+
+
+class CredentialPanelForm(forms.Form):
+    """Reference 003's data sync panel: Save needs both the Client ID and the Secret."""
+
+    client_id = forms.CharField(label="Client ID", max_length=200)
+    client_secret = forms.CharField(
+        label="Secret",
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+
+def _may_run(user) -> bool:
+    return user.has_perm("datasync.run_datasync")
+
+
+def _credential_map_key() -> tuple[str, str]:
+    return setting_get("DataSyncCredentialMapName"), setting_get("DataSyncCredentialKeyName")
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "started_at",
+        "finished_at",
+        "trigger",
+        "status",
+        "moved",
+        "sent",
+        "failed",
+        "dead_lettered",
+        "last_status_code",
+        "last_error",
+    )
+    list_filter = ("status", "trigger")
+    date_hierarchy = "started_at"
+    change_list_template = "datasync/admin/syncrun_change_list.html"
+
+    def get_urls(self):
+        custom = [
+            path(
+                "data-sync/",
+                self.admin_site.admin_view(self.data_sync_view),
+                name="datasync_page",
+            ),
+            path(
+                "run-now/", self.admin_site.admin_view(self.run_now_view), name="datasync_run_now"
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "depths": queue_depths(),
+            "may_run": _may_run(request.user),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def run_now_view(self, request):
+        if request.method != "POST" or not _may_run(request.user):
+            raise PermissionDenied
+        job_enqueue(
+            func="datasync.tasks.datasync_run_now",
+            description="Data Sync (Run now)",
+            acting_user=request.user,
+        )
+        messages.info(request, "Data Sync run queued: its result appears in the run history.")
+        return HttpResponseRedirect(
+            request.POST.get("next") or reverse("admin:datasync_syncrun_changelist")
+        )
+
+    def data_sync_view(self, request):
+        user = request.user
+        if not roles.user_has_admin_role(user):
+            raise PermissionDenied
+        definitions = [d for d in setting_definitions() if d.category == CATEGORY]
+        settings_form = settings_form_class(definitions, user)(
+            initial=settings_form_initial(definitions)
+        )
+        may_change_settings = user.has_perm("integration_hub.change_systemsetting")
+        may_save_secrets = roles.user_may_save_secrets(user)
+        may_send_sample = roles.user_may_send_sample_message(user)
+        credential_form = CredentialPanelForm()
+        sample = None
+        # The settings form is the category page's own, which posts no "action".
+        action = request.POST.get("action", "settings") if request.method == "POST" else None
+        if action == "settings":
+            if not may_change_settings:
+                raise PermissionDenied
+            settings_form = settings_form_class(definitions, user)(
+                request.POST, initial=settings_form_initial(definitions)
+            )
+            if settings_form.is_valid() and settings_category_save(
+                request, settings_form, definitions
+            ):
+                messages.success(request, "Data Sync settings saved.")
+                return HttpResponseRedirect(request.path)
+        elif action == "credentials":
+            if not may_save_secrets:
+                raise PermissionDenied
+            credential_form = CredentialPanelForm(request.POST)
+            if credential_form.is_valid() and self._credentials_save(request, credential_form):
+                messages.success(request, "Client ID and secret saved in the credential store.")
+                return HttpResponseRedirect(request.path)
+        elif action == "sample":
+            if not may_send_sample:
+                raise PermissionDenied
+            sample = sample_message_send(acting_user=user)
+        elif action is not None:
+            raise PermissionDenied
+        map_name, key_name = _credential_map_key()
+        credential = Credential.objects.filter(map_name=map_name, key_name=key_name).first()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Data Sync",
+            "category": CATEGORY,
+            "form": settings_form,
+            "may_change": may_change_settings,
+            "opts": self.model._meta,
+            "secrets_set": {d.key: setting_is_set(d.key) for d in definitions if d.is_secret},
+            "credential_form": credential_form,
+            "credential": credential,
+            "credential_map": map_name,
+            "credential_key": key_name,
+            "may_save_secrets": may_save_secrets,
+            "may_send_sample": may_send_sample,
+            "may_run": _may_run(user),
+            "sample": sample,
+            "depths": queue_depths(),
+            "runs": SyncRun.objects.order_by("-started_at", "-id")[:10],
+        }
+        return TemplateResponse(request, "datasync/admin/data_sync.html", context)
+
+    def _credentials_save(self, request, form) -> bool:
+        map_name, key_name = _credential_map_key()
+        arguments = {
+            "map_name": map_name,
+            "key_name": key_name,
+            "client_id": form.cleaned_data["client_id"],
+            "client_secret": form.cleaned_data["client_secret"],
+            "api_key": None,
+            "refresh_token": None,
+        }
+        try:
+            credential_input_validate(**arguments)
+            credential_set(acting_user=request.user, **arguments)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                name = {"clientId": "client_id", "clientSecret": "client_secret"}.get(field)
+                form.add_error(name, errors)
+            return False
+        return True
+
+
+class QueueAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "capture_order",
+        "object_name",
+        "unique_id",
+        "action",
+        "subscriber_id",
+        "customer_key",
+        "created_at",
+    )
+    list_filter = ("object_name", "action")
+    search_fields = ("unique_id", "customer_key")
+    queue_title = ""
+
+    def changelist_view(self, request, extra_context=None):
+        depth = self.model.objects.count()
+        extra_context = {**(extra_context or {}), "title": f"{self.queue_title}: {depth} records"}
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(CustomerPendingRecord)
+class CustomerPendingRecordAdmin(QueueAdmin):
+    queue_title = "Customer pending queue"
+
+
+@admin.register(TransactionPendingRecord)
+class TransactionPendingRecordAdmin(QueueAdmin):
+    queue_title = "Transaction pending queue"
+
+
+@admin.register(ProgressRecord)
+class ProgressRecordAdmin(QueueAdmin):
+    queue_title = "Progress queue"
+    list_display = (
+        "id",
+        "object_name",
+        "unique_id",
+        "action",
+        "customer_key",
+        "attempts",
+        "next_attempt_at",
+        "is_dead_letter",
+        "last_error",
+    )
+    list_filter = ("is_dead_letter", "object_name", "action")
+    actions = ["replay"]
+
+    def has_replay_permission(self, request) -> bool:
+        return _may_run(request.user)
+
+    @admin.action(
+        description="Replay the dead letters of the selected records' customers, in order",
+        permissions=["replay"],
+    )
+    def replay(self, request, queryset):
+        count = dead_letters_replay(
+            record_ids=list(queryset.values_list("id", flat=True)), acting_user=request.user
+        )
+        messages.success(request, f"{count} dead-lettered records queued again.")

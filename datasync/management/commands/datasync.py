@@ -1,0 +1,74 @@
+import sys
+
+from django.core.management.base import BaseCommand
+
+from datasync.models import SyncRun
+from datasync.selectors import queue_depths, run_list
+from datasync.services.delivery import sample_message_send
+from datasync.services.run import RunConflict, datasync_run
+
+
+class Command(BaseCommand):
+    help = (
+        "Data Sync: `datasync status` (queue depths and the last runs), `datasync run` (an "
+        "explicit run until the queues are empty or a delivery fails; exit 0 on success, 1 on "
+        "failure), `datasync sample` (Send Sample Message; exit 0 on a 2xx)."
+    )
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("status", help="queue depths and the last runs")
+        sub.add_parser("run", help="run the job now (tries every record at once)")
+        sub.add_parser("sample", help="send the sample message and show the response")
+
+    def handle(self, *args, action, **options):
+        if action == "status":
+            self._status()
+        elif action == "run":
+            sys.exit(self._run())
+        else:
+            sys.exit(self._sample())
+
+    def _status(self) -> None:
+        depths = queue_depths()
+        self.stdout.write(
+            "Queues: customer pending {customer_pending}, transaction pending "
+            "{transaction_pending}, progress {progress}, dead letters {dead_letters}".format(
+                **depths
+            )
+        )
+        runs = list(run_list()[:10])
+        if not runs:
+            self.stdout.write("No runs yet.")
+        for run in runs:
+            error = f" — {run.last_error}" if run.last_error else ""
+            self.stdout.write(
+                f"{run.started_at:%Y-%m-%d %H:%M:%S} {run.status:<9} {run.trigger:<12} "
+                f"sent {run.sent} failed {run.failed}{error}"
+            )
+
+    def _run(self) -> int:
+        while True:
+            try:
+                run = datasync_run(trigger=SyncRun.Trigger.COMMAND, honour_backoff=False)
+            except RunConflict as exc:
+                self.stderr.write(str(exc))
+                return 1
+            self.stdout.write(
+                f"Run {run.pk} {run.status}: moved {run.moved}, sent {run.sent}, "
+                f"failed {run.failed}, dead-lettered {run.dead_lettered}"
+            )
+            if run.status == SyncRun.Status.FAILED:
+                self.stderr.write(f"Failed: {run.last_error}")
+                return 1
+            if not run.has_more:
+                return 0
+
+    def _sample(self) -> int:
+        result = sample_message_send()
+        if result.status_code is None:
+            self.stderr.write(f"No response: {result.error}")
+            return 1
+        self.stdout.write(f"Status code: {result.status_code}")
+        self.stdout.write(f"Response body: {result.body}")
+        return 0 if result.is_success else 1

@@ -1,0 +1,145 @@
+"""Data Sync tables (reference 003): the pending queues, the progress queue, run history
+and the lease that keeps one run active at a time."""
+
+from django.db import models
+
+from integration_hub.models.base import TimeStampedModel
+
+
+class ObjectName(models.TextChoices):
+    CUSTOMER = "Customer"
+    TRANSACTION = "Transaction"
+
+
+class Action(models.TextChoices):
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
+
+
+class QueueRecord(TimeStampedModel):
+    """A captured change. `unique_id` is the business id of the changed object (reference 003:
+    the customer ID, or the retail transaction id); `subscriber_id` + `customer_key` name the
+    customer the record belongs to, so that a customer's records keep their order and are
+    purged with it. `capture_order` orders records across both pending queues."""
+
+    object_name = models.CharField(max_length=20, choices=ObjectName.choices)
+    unique_id = models.CharField(max_length=64)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    json_object = models.JSONField(null=True, blank=True)
+    capture_order = models.BigIntegerField()
+    subscriber_id = models.BigIntegerField()
+    customer_key = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.object_name} {self.unique_id} {self.action}"
+
+
+class CustomerPendingRecord(QueueRecord):
+    """A captured customer change not yet moved to the progress queue
+    (reference 003: DATA_SYNC_CUST_PENDING_QUEUE)."""
+
+    class Meta:
+        db_table = "datasync_cust_pending_queue"
+        ordering = ["capture_order"]
+        indexes = [
+            models.Index(fields=["capture_order"], name="ds_cust_pending_order"),
+            models.Index(fields=["subscriber_id", "customer_key"], name="ds_cust_pending_customer"),
+        ]
+
+
+class TransactionPendingRecord(QueueRecord):
+    """A captured posted transaction not yet moved to the progress queue
+    (reference 003: DATA_SYNC_TRN_PENDING_QUEUE)."""
+
+    class Meta:
+        db_table = "datasync_trn_pending_queue"
+        ordering = ["capture_order"]
+        indexes = [
+            models.Index(fields=["capture_order"], name="ds_trn_pending_order"),
+            models.Index(fields=["subscriber_id", "customer_key"], name="ds_trn_pending_customer"),
+        ]
+
+
+class ProgressRecord(QueueRecord):
+    """A record being delivered. Its id is the message's `uniqueId`: the same on every retry,
+    so receivers deduplicate on it. Rows are inserted in capture order, so id order is the
+    delivery order. A delivered record is deleted."""
+
+    id = models.BigAutoField(primary_key=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    is_dead_letter = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "datasync_progress_queue"
+        ordering = ["id"]
+        verbose_name = "progress record"
+        indexes = [
+            models.Index(fields=["subscriber_id", "customer_key"], name="ds_progress_customer"),
+            models.Index(
+                fields=["id"],
+                condition=models.Q(is_dead_letter=True),
+                name="ds_progress_dead_letters",
+            ),
+        ]
+
+
+class SyncRun(TimeStampedModel):
+    """One run (or one slice of a long drain) of the Data Sync job, as its history shows."""
+
+    class Status(models.TextChoices):
+        RUNNING = "RUNNING"
+        SUCCEEDED = "SUCCEEDED"
+        FAILED = "FAILED"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "SCHEDULE"
+        RUN_NOW = "RUN_NOW"
+        COMMAND = "COMMAND"
+        CONTINUATION = "CONTINUATION"
+
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    moved = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    dead_lettered = models.PositiveIntegerField(default=0)
+    has_more = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_response_excerpt = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        permissions = [("run_datasync", "Can run Data Sync now and replay dead letters")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="RUNNING") | models.Q(finished_at__isnull=False),
+                name="datasync_run_finished_has_end",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Data Sync run {self.pk} ({self.status})"
+
+
+class RunLease(models.Model):
+    """One row per lease name: who runs Data Sync now, and until when. The holder renews
+    `expires_at` as it works (its heartbeat); a run killed without releasing blocks the next
+    one only until its lease expires."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    holder = models.CharField(max_length=64, blank=True)
+    run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder or 'free'}"

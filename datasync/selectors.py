@@ -1,0 +1,23 @@
+"""Reads of Data Sync: queue depths and run history."""
+
+from django.db.models import QuerySet
+
+from .models import CustomerPendingRecord, ProgressRecord, SyncRun, TransactionPendingRecord
+
+
+def queue_depths() -> dict[str, int]:
+    return {
+        "customer_pending": CustomerPendingRecord.objects.count(),
+        "transaction_pending": TransactionPendingRecord.objects.count(),
+        "progress": ProgressRecord.objects.filter(is_dead_letter=False).count(),
+        "dead_letters": ProgressRecord.objects.filter(is_dead_letter=True).count(),
+    }
+
+
+def run_list() -> QuerySet[SyncRun]:
+    return SyncRun.objects.order_by("-started_at", "-id")
+
+
+def datasync_panel_context(request) -> dict:
+    """The dashboard panel: queue depths, the last runs and the dead letters."""
+    return {"depths": queue_depths(), "runs": list(run_list()[:5])}

@@ -1,0 +1,128 @@
+"""Change capture (reference 003, "Pending Queues"): receivers of the core's domain signals
+that write to the pending queues in the transaction of the change itself, so a rolled-back
+change leaves nothing queued. Nothing is captured while DataSyncEnabled is false (a cached
+setting: no query per save)."""
+
+import threading
+import time
+
+from integration_hub import signals
+from integration_hub.models import Customer, Order
+from integration_hub.system_settings import setting_get
+
+from ..models import (
+    Action,
+    CustomerPendingRecord,
+    ObjectName,
+    ProgressRecord,
+    TransactionPendingRecord,
+)
+from ..payloads import customer_json, transaction_json
+
+_order_lock = threading.Lock()
+_last_order = 0
+
+
+def capture_order_next() -> int:
+    """A strictly increasing number in this process, close to the wall clock in microseconds,
+    so that records of both pending queues merge in the order they were captured."""
+    global _last_order
+    with _order_lock:
+        _last_order = max(_last_order + 1, time.time_ns() // 1000)
+        return _last_order
+
+
+def is_capturing() -> bool:
+    return bool(setting_get("DataSyncEnabled"))
+
+
+def customer_records_purge(*, subscriber_id: int, customer_key: str) -> int:
+    """Reference 003: deleting a customer first deletes all its records in the pending and
+    progress queues (customer and transaction records alike)."""
+    removed = 0
+    for model in (CustomerPendingRecord, TransactionPendingRecord, ProgressRecord):
+        removed += model.objects.filter(
+            subscriber_id=subscriber_id, customer_key=customer_key
+        ).delete()[0]
+    return removed
+
+
+def _customer_capture(customer: Customer, action: str, *, is_new: bool = False) -> None:
+    CustomerPendingRecord.objects.create(
+        object_name=ObjectName.CUSTOMER,
+        unique_id=customer.customer_id,
+        action=action,
+        json_object=customer_json(customer, is_new=is_new),
+        capture_order=capture_order_next(),
+        subscriber_id=customer.subscriber_id,
+        customer_key=customer.customer_id,
+    )
+
+
+def _customer_delete_capture(*, subscriber_id: int, customer_id: str) -> None:
+    customer_records_purge(subscriber_id=subscriber_id, customer_key=customer_id)
+    CustomerPendingRecord.objects.create(
+        object_name=ObjectName.CUSTOMER,
+        unique_id=customer_id,
+        action=Action.DELETE,
+        json_object=None,
+        capture_order=capture_order_next(),
+        subscriber_id=subscriber_id,
+        customer_key=customer_id,
+    )
+
+
+def on_customer_created(sender, *, customer, **kwargs) -> None:
+    if is_capturing():
+        _customer_capture(customer, Action.CREATE, is_new=True)
+
+
+def on_customer_changed(sender, *, customer, **kwargs) -> None:
+    """Updated, note added, segment joined or left: an UPDATE with the customer JSON."""
+    if is_capturing():
+        _customer_capture(customer, Action.UPDATE)
+
+
+def on_customer_deleted(sender, *, subscriber_id, customer_id, **kwargs) -> None:
+    if is_capturing():
+        _customer_delete_capture(subscriber_id=subscriber_id, customer_id=customer_id)
+
+
+def on_customers_merged(sender, *, merged, customer, **kwargs) -> None:
+    """Reference 003 mergeCustomers: DELETE for each merged id, CREATE for the new one."""
+    if not is_capturing():
+        return
+    for _pk, customer_id in merged:
+        _customer_delete_capture(subscriber_id=customer.subscriber_id, customer_id=customer_id)
+    _customer_capture(customer, Action.CREATE)
+
+
+def on_order_posted(sender, *, order: Order, **kwargs) -> None:
+    """The transaction CREATE, then the UPDATE of its customer (reference 003, postTransaction
+    appears in both tables)."""
+    if not is_capturing():
+        return
+    customer = order.customer if order.customer_id else None
+    TransactionPendingRecord.objects.create(
+        object_name=ObjectName.TRANSACTION,
+        unique_id=order.retail_transaction_id,
+        action=Action.CREATE,
+        json_object=transaction_json(order),
+        capture_order=capture_order_next(),
+        subscriber_id=order.subscriber_id,
+        customer_key=customer.customer_id if customer else "",
+    )
+    if customer is not None:
+        _customer_capture(customer, Action.UPDATE)
+
+
+def capture_receivers_connect() -> None:
+    uid = "datasync.capture."
+    signals.customer_created.connect(on_customer_created, dispatch_uid=uid + "created")
+    signals.customer_updated.connect(on_customer_changed, dispatch_uid=uid + "updated")
+    signals.customer_note_added.connect(on_customer_changed, dispatch_uid=uid + "note")
+    signals.customer_segment_joined.connect(on_customer_changed, dispatch_uid=uid + "joined")
+    signals.customer_segment_left.connect(on_customer_changed, dispatch_uid=uid + "left")
+    signals.customer_deleted.connect(on_customer_deleted, dispatch_uid=uid + "deleted")
+    signals.customers_merged.connect(on_customers_merged, dispatch_uid=uid + "merged")
+    signals.order_posted.connect(on_order_posted, dispatch_uid=uid + "order")

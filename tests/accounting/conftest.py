@@ -1,0 +1,106 @@
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from integration_hub.models import Order
+from integration_hub.selectors import default_subscriber
+from integration_hub.services.orders import ItemInput, PaymentInput, order_post
+from tests.factories import AccountingIntegrationFactory, SubscriberFactory
+
+BOOKS_URL = "https://books.example.com/api/sales"
+FULL_MAPS = [
+    ("REVENUE_CATEGORY", "Classes", "4000"),
+    ("REVENUE_CATEGORY", "Retail", "4100"),
+    ("PAYMENT_METHOD", "VISA", "1200"),
+    ("PAYMENT_METHOD", "CASH", "1000"),
+    ("TAX_RATE", "0.0800", "TAX8"),
+    ("TAX_RATE", "0.0000", "EXEMPT"),
+]
+
+
+@pytest.fixture
+def accounting_integration(db):
+    """GENERIC, per order, with maps for Classes/Retail, VISA/CASH and both tax rates."""
+    accounting_integration = AccountingIntegrationFactory()
+    for kind, source, target in FULL_MAPS:
+        accounting_integration.maps.create(kind=kind, source=source, target=target)
+    return accounting_integration
+
+
+class TaskQueue:
+    """Stands in for django-q2: tasks the accounting services enqueue wait here until
+    `run()` runs them (and whatever they enqueue) in this process, outside any transaction
+    the test opened itself."""
+
+    def __init__(self):
+        self.queued: list[tuple[str, tuple]] = []
+        self.ran: list[tuple[str, tuple]] = []
+
+    def add(self, func, *args, **kwargs):
+        self.queued.append((func, args))
+
+    def run(self) -> int:
+        count = 0
+        while self.queued:
+            func, args = self.queued.pop(0)
+            self.ran.append((func, args))
+            import_string(func)(*args)
+            count += 1
+        return count
+
+
+@pytest.fixture
+def tasks(monkeypatch):
+    queue = TaskQueue()
+    monkeypatch.setattr("accounting.services.sync._enqueue", queue.add)
+    monkeypatch.setattr("accounting.services.sync.async_task", queue.add)
+    return queue
+
+
+@pytest.fixture
+def post_order(db):
+    """post_order("T1", at=..., items=[("Classes", "0.0800", "1", "20.00")],
+    payments=[("VISA", "21.60")]) → an order whose modification time is `at`.
+
+    A transactional test flushes the migrations' default subscriber: one is made again."""
+    if default_subscriber() is None:
+        SubscriberFactory(name="Default")
+    return _post_order
+
+
+def _post_order(
+    key: str,
+    *,
+    at: datetime | None = None,
+    business_date: date = date(2026, 11, 20),
+    items=(("Classes", "0.0800", "1", "20.00"),),
+    payments=(("VISA", "21.60"),),
+    subscriber=None,
+) -> Order:
+    order = order_post(
+        subscriber=subscriber or default_subscriber(),
+        retail_transaction_id=key,
+        business_date=business_date,
+        currency="USD",
+        items=[
+            ItemInput(
+                revenue_category=category,
+                tax_rate=Decimal(rate),
+                quantity=Decimal(quantity),
+                unit_price=Decimal(price),
+            )
+            for category, rate, quantity, price in items
+        ],
+        payments=[PaymentInput(payment_method=m, amount=Decimal(a)) for m, a in payments],
+    )
+    if at is not None:
+        Order.objects.filter(pk=order.pk).update(updated_at=at)
+        order.updated_at = at
+    return order
+
+
+def minutes_ago(n: float) -> datetime:
+    return timezone.now() - timedelta(minutes=n)
