@@ -13,6 +13,7 @@ from integration_hub.api.permissions import (
     IsSystemAdminOrConfig,
     IsSystemAdminOrConfigOrReadOnly,
 )
+from integration_hub.api.strict_types import StrictTypesMixin
 from integration_hub.models import DEFAULT_CREDENTIAL_MAP, Credential, Integration
 from integration_hub.services.credentials import credential_delete, credential_set
 from integration_hub.services.integrations import (
@@ -28,7 +29,7 @@ ERRORS = {
 }
 
 
-class IntegrationInputSerializer(serializers.ModelSerializer):
+class IntegrationInputSerializer(StrictTypesMixin, serializers.ModelSerializer):
     class Meta:
         model = Integration
         fields = [
@@ -138,7 +139,7 @@ class IntegrationDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CredentialInputSerializer(serializers.Serializer):
+class CredentialInputSerializer(StrictTypesMixin, serializers.Serializer):
     """Secrets are write-only: accepted here, never returned."""
 
     map_name = serializers.CharField(max_length=100, default=DEFAULT_CREDENTIAL_MAP)

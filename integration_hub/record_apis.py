@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from integration_hub import roles
 from integration_hub.api.pagination import PageNumberPagination
+from integration_hub.api.strict_types import StrictTypesMixin
 from integration_hub.models import Customer, CustomerNote, Order, Segment, Subscriber
 from integration_hub.selectors import default_subscriber
 from integration_hub.services import customers as customer_services
@@ -91,7 +92,7 @@ class NoteSerializer(serializers.ModelSerializer):
 CUSTOMER_FIELDS = list(customer_services.CUSTOMER_FIELDS)
 
 
-class CustomerFieldsSerializer(serializers.ModelSerializer):
+class CustomerFieldsSerializer(StrictTypesMixin, serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = CUSTOMER_FIELDS
@@ -213,7 +214,7 @@ class CustomerDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CustomerMergeSerializer(serializers.Serializer):
+class CustomerMergeSerializer(StrictTypesMixin, serializers.Serializer):
     customer_ids = serializers.ListField(
         child=serializers.CharField(max_length=64), min_length=2, max_length=100
     )
@@ -249,7 +250,7 @@ class CustomerMergeApi(APIView):
         return _customer_response(merged, status.HTTP_201_CREATED)
 
 
-class NoteInputSerializer(serializers.Serializer):
+class NoteInputSerializer(StrictTypesMixin, serializers.Serializer):
     text = serializers.CharField(max_length=10_000)
 
 
@@ -304,7 +305,7 @@ class CustomerSegmentApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ItemSerializer(serializers.Serializer):
+class ItemSerializer(StrictTypesMixin, serializers.Serializer):
     description = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
@@ -316,12 +317,12 @@ class ItemSerializer(serializers.Serializer):
     unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
 
 
-class PaymentSerializer(serializers.Serializer):
+class PaymentSerializer(StrictTypesMixin, serializers.Serializer):
     payment_method = serializers.CharField(max_length=50)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
 
 
-class OrderInputSerializer(serializers.Serializer):
+class OrderInputSerializer(StrictTypesMixin, serializers.Serializer):
     retail_transaction_id = serializers.CharField(max_length=64)
     customer_id = serializers.CharField(max_length=64, required=False, allow_null=True)
     subscriber_id = serializers.IntegerField(required=False, min_value=1)
@@ -335,7 +336,7 @@ class OrderInputSerializer(serializers.Serializer):
     payments = PaymentSerializer(many=True, allow_empty=False, max_length=100)
 
 
-class OrderPatchSerializer(serializers.Serializer):
+class OrderPatchSerializer(StrictTypesMixin, serializers.Serializer):
     customer_id = serializers.CharField(max_length=64, required=False, allow_null=True)
     business_date = serializers.DateField(required=False)
     currency = serializers.RegexField(

@@ -15,7 +15,7 @@ SIMULTANEOUS = 20
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_twenty_simultaneous_sync_requests_give_one_record_and_nineteen_409s(
     make_user, monkeypatch
 ):

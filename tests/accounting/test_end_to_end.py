@@ -10,7 +10,7 @@ from accounting.services.sync import sync_request
 from integration_hub.sandbox.models import ReceivedRequest
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_sync_of_the_demo_integration_arrives_at_the_sandbox_receiver(
     live_server, tasks, post_order
 ):

@@ -272,7 +272,7 @@ def test_a_record_failed_by_the_watchdog_is_not_marked_success_by_its_late_run(
     assert record.packets.count() == 0
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @responses.activate
 def test_no_packet_is_sent_inside_a_database_transaction(tasks, post_order):
     from tests.factories import AccountingIntegrationFactory

@@ -40,7 +40,7 @@ def test_a_killed_runs_expired_lease_is_taken_over_and_its_run_marked_abandoned(
     assert RunLease.objects.get(name=LEASE_NAME).holder == ""
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_overlapping_runs_give_one_active_run(local_receiver):
     datasync_configure(
         api_url=local_receiver.base_url + "/api", token_url=local_receiver.base_url + "/token"

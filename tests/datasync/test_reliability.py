@@ -21,7 +21,7 @@ from tests.reliability.cluster import REPO_ROOT, cluster_database_url, run_clust
 from .conftest import datasync_configure
 from .receiver import Behaviour
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _wait(condition, timeout=60.0):

@@ -23,8 +23,10 @@ def test_demo_creates_the_sign_ins_and_data_once_and_prints_where_to_go(settings
     assert text.count("Loaded 300 demo customers") == 1
     admin = User.objects.get(username="admin")
     owner = User.objects.get(username="owner")
-    assert admin.is_superuser and admin.check_password("admin-pass-123")
-    assert roles.user_has_role(owner, roles.OWNER) and not owner.is_staff
+    assert admin.is_superuser
+    assert admin.check_password("admin-pass-123")
+    assert roles.user_has_role(owner, roles.OWNER)
+    assert not owner.is_staff
     assert Customer.objects.count() == 300
     receiver = Integration.objects.get(name="Sandbox receiver")
     assert Credential.objects.get(key_name=receiver.credential_key).has_client_secret
