@@ -119,7 +119,9 @@ ORDERS_HEADER = (
     "retailTransactionId,customerId,businessDate,currency,payments,"
     "description,revenueCategory,taxRate,quantity,unitPrice\n"
 )
-ORDERS = ORDERS_HEADER + """\
+ORDERS = (
+    ORDERS_HEADER
+    + """\
 T1,C1,2026-11-20,USD,VISA:21.60;CASH:5.40,Yoga class,Classes,0.0800,1,20.00
 T1,C1,2026-11-20,USD,VISA:21.60;CASH:5.40,Water,Retail,0.0800,2,2.50
 T2,,2026-11-20,USD,VISA:1.00,Mat,Retail,0.0800,1,20.00
@@ -127,6 +129,7 @@ T3,,2026-11-21,USD,CASH:10.00,Towel,Retail,0.0000,1,10.00
 T4,,2026-11-21,USD,CASH,Towel,Retail,0.0000,1,10.00
 T5,,2026-11-21,USD,CASH:10.00,Towel,Retail,0.0000,0,10.00
 """
+)
 
 
 def test_an_order_file_groups_item_rows_and_reports_each_bad_order_by_its_first_line(tmp_path):
