@@ -164,6 +164,13 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
     ],
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+|/v2\.1",
+    # Several models have a "kind" or "status": name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "IntegrationKindEnum": "integration_hub.models.integrations.Integration.Kind",
+        "AccountingMapKindEnum": "accounting.models.AccountingMap.Kind",
+        "SyncRecordStatusEnum": "accounting.models.SyncRecord.Status",
+        "DataSyncRunStatusEnum": "datasync.models.SyncRun.Status",
+    },
 }
 
 REDIS_URL = env.str("REDIS_URL", default="")
