@@ -2,11 +2,14 @@
 reference 003 (CustomerResponseType, TransactionType) as DESIGN.md ("Data Sync") narrows them.
 """
 
+import functools
 import json
 from datetime import UTC
 from decimal import Decimal
 
-from integration_hub.models import Customer, Order
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+
+from integration_hub.models import Customer, CustomerNote, CustomerSegment, Order, Segment
 
 from .models import Action, ObjectName
 
@@ -29,14 +32,43 @@ def _or_none(value: str) -> str | None:
     return value or None
 
 
+@functools.cache
+def _notes_segments_sql(vendor: str) -> str:
+    """One query for a customer's notes (by created_at, id) and segment names (by name):
+    rows of (0, note text) then (1, segment name), in that order."""
+    quote = connection.ops.quote_name
+    note = CustomerNote._meta
+    membership = CustomerSegment._meta
+    segment = Segment._meta
+    # Only quoted table and column names from the models are interpolated.
+    return (
+        f"SELECT 0, n.{quote('text')}, n.{quote('created_at')}, n.{quote('id')}"  # noqa: S608
+        f" FROM {quote(note.db_table)} n WHERE n.{quote('customer_id')} = %s"
+        f" UNION ALL"
+        f" SELECT 1, s.{quote('name')}, NULL, NULL"
+        f" FROM {quote(membership.db_table)} m"
+        f" JOIN {quote(segment.db_table)} s ON s.{quote('id')} = m.{quote('segment_id')}"
+        f" WHERE m.{quote('customer_id')} = %s"
+        f" ORDER BY 1, 3, 4, 2"
+    )
+
+
+def customer_notes_segments(customer: Customer) -> tuple[list[str], list[str]]:
+    """The customer's note texts (oldest first) and segment names (by name), in one query."""
+    notes: list[str] = []
+    segments: list[str] = []
+    conn = connections[DEFAULT_DB_ALIAS]
+    with conn.cursor() as cursor:
+        cursor.execute(_notes_segments_sql(conn.vendor), [customer.pk, customer.pk])
+        for kind, text, *_ in cursor.fetchall():
+            (segments if kind else notes).append(text)
+    return notes, segments
+
+
 def customer_json(customer: Customer, *, is_new: bool = False) -> dict:
     """The customer as reference 003's CustomerResponseType. A new customer has no notes or
     segments yet, so no query is made for them."""
-    if is_new:
-        notes, segments = [], []
-    else:
-        notes = list(customer.notes.order_by("created_at", "id").values_list("text", flat=True))
-        segments = list(customer.segments.order_by("name").values_list("name", flat=True))
+    notes, segments = ([], []) if is_new else customer_notes_segments(customer)
     address = []
     if any((customer.street, customer.city, customer.postal_code, customer.country_code)):
         address.append(
@@ -141,3 +173,32 @@ def message(*, record_id: int, object_name: str, action: str, unique_id: str, js
 
 def body_encode(messages: list[dict]) -> bytes:
     return json.dumps({"messages": messages}, separators=(",", ":")).encode()
+
+
+# The same bytes as body_encode([message(...), ...]), built from the JSON text stored at
+# capture time: no parsing and no re-encoding of the payload object.
+_MESSAGE_HEADS = {
+    key: '{"action":' + json.dumps(message_action) + ',"payload":'
+    for key, (message_action, _type) in MESSAGE_KINDS.items()
+}
+_MESSAGE_TYPES = {
+    key: ',"type":' + json.dumps(message_type) + ',"uniqueId":"'
+    for key, (_action, message_type) in MESSAGE_KINDS.items()
+}
+
+
+def message_text(
+    *, record_id: int, object_name: str, action: str, unique_id: str, json_text: str | None
+) -> str:
+    """One message as compact JSON text; `json_text` is the stored JSON object's text."""
+    key = (object_name, action)
+    if action == Action.DELETE:
+        payload = json.dumps(unique_id)
+    else:
+        payload = json.dumps("null" if json_text is None else json_text)
+    return f'{_MESSAGE_HEADS[key]}{payload}{_MESSAGE_TYPES[key]}{record_id}"}}'
+
+
+def body_from_messages(messages: list[str]) -> bytes:
+    """The request body from message_text() results."""
+    return ('{"messages":[' + ",".join(messages) + "]}").encode()

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -44,7 +45,7 @@ from ..models import (
     SyncRun,
     TransactionPendingRecord,
 )
-from ..payloads import body_encode, message
+from ..payloads import body_from_messages, message_text
 from .lease import LeaseLost, lease_acquire, lease_heartbeat, lease_release
 
 logger = logging.getLogger("datasync")
@@ -53,6 +54,7 @@ SLICE_SECONDS = 120.0  # django-q2 kills a task after 240 s
 HEARTBEAT_SECONDS = 5.0
 FLUSH_SECONDS = 0.1  # delivered records leave the queue at most this long after their 2xx
 READ_CHUNK = 1000
+DELETE_CHUNK = 10_000  # ids per DELETE, under SQLite's limit on parameters
 BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_MAX_SECONDS = 3600.0
 ERROR_CHARS = 1000
@@ -62,13 +64,75 @@ RECORD_FIELDS = (
     "object_name",
     "unique_id",
     "action",
-    "json_object",
+    "json_text",
     "subscriber_id",
     "customer_key",
     "attempts",
     "next_attempt_at",
     "is_dead_letter",
 )
+
+
+PENDING_MODELS = (CustomerPendingRecord, TransactionPendingRecord)
+_COPIED_COLUMNS = (
+    "object_name",
+    "unique_id",
+    "action",
+    "json_object",
+    "capture_order",
+    "subscriber_id",
+    "customer_key",
+)
+
+
+def _progress_insert(ids: list[list[int]]) -> None:
+    """INSERT INTO progress ... SELECT the pending rows `ids` (customer ids, transaction ids)
+    ordered by capture order, so that the new progress ids follow it."""
+    quote = connection.ops.quote_name
+    copied = ", ".join(quote(column) for column in _COPIED_COLUMNS)
+    selects, params = [], []
+    for flag, (model, model_ids) in enumerate(zip(PENDING_MODELS, ids, strict=True)):
+        if not model_ids:
+            continue
+        marks = ", ".join(["%s"] * len(model_ids))
+        selects.append(
+            f"SELECT {copied}, {flag} AS queue, {quote('id')} AS pending_id"  # noqa: S608
+            f" FROM {quote(model._meta.db_table)} WHERE {quote('id')} IN ({marks})"
+        )
+        params += model_ids
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    columns = ", ".join(
+        quote(column)
+        for column in (
+            "created_at",
+            "updated_at",
+            *_COPIED_COLUMNS,
+            "attempts",
+            "is_dead_letter",
+            "last_error",
+        )
+    )
+    # Only quoted table and column names from the models are interpolated.
+    sql = (
+        f"INSERT INTO {quote(ProgressRecord._meta.db_table)} ({columns})"  # noqa: S608
+        f" SELECT %s, %s, {copied}, %s, %s, %s"
+        f" FROM ({' UNION ALL '.join(selects)}) picked"
+        f" ORDER BY {quote('capture_order')}, queue, pending_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, now, 0, False, "", *params])
+
+
+def _ids_delete(model, ids: list[int]) -> None:
+    """DELETE ... WHERE id IN (ids): one statement, without the ORM's per-id lookup work
+    (these tables have no relations or delete signals to honour)."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), DELETE_CHUNK):
+            chunk = ids[start : start + DELETE_CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {table} WHERE {quote('id')} IN ({marks})", chunk)  # noqa: S608
 
 
 class RunConflict(Exception):
@@ -92,7 +156,7 @@ class _Record:
     object_name: str
     unique_id: str
     action: str
-    json_object: object
+    json_text: str | None  # the JSON object as stored at capture time
     subscriber_id: int
     customer_key: str
     attempts: int
@@ -184,43 +248,31 @@ class _Drain:
 
     def move_batch(self) -> int:
         """Move up to DataSyncBatchSize of the earliest pending records to progress, in one
-        transaction that deletes them from pending."""
+        transaction that deletes them from pending: the claim reads ids only (with
+        FOR UPDATE SKIP LOCKED on PostgreSQL), then one INSERT ... SELECT copies the rows in
+        capture order (so progress ids, hence uniqueIds, follow it) and one DELETE per queue
+        removes them."""
         self.tick()
         with transaction.atomic():
             picked = []
-            for model in (CustomerPendingRecord, TransactionPendingRecord):
+            for flag, model in enumerate(PENDING_MODELS):
                 queryset = model.objects.order_by("capture_order", "id")
                 if connection.vendor == "postgresql":
                     queryset = queryset.select_for_update(skip_locked=True)
                 picked += [
-                    (r.capture_order, model is TransactionPendingRecord, r.id, r)
-                    for r in queryset[: self.batch_size]
+                    (capture_order, flag, pk)
+                    for capture_order, pk in queryset.values_list("capture_order", "id")[
+                        : self.batch_size
+                    ]
                 ]
-            picked.sort(key=lambda entry: entry[:3])
+            picked.sort()
             picked = picked[: self.batch_size]
             if not picked:
                 return 0
-            ProgressRecord.objects.bulk_create(
-                [
-                    ProgressRecord(
-                        object_name=r.object_name,
-                        unique_id=r.unique_id,
-                        action=r.action,
-                        json_object=r.json_object,
-                        capture_order=r.capture_order,
-                        subscriber_id=r.subscriber_id,
-                        customer_key=r.customer_key,
-                    )
-                    for *_, r in picked
-                ]
-            )
-            for model, is_transaction in (
-                (CustomerPendingRecord, False),
-                (TransactionPendingRecord, True),
-            ):
-                ids = [pk for _, flag, pk, _ in picked if flag is is_transaction]
-                if ids:
-                    model.objects.filter(id__in=ids).delete()
+            ids = [[pk for _, flag, pk in picked if flag == wanted] for wanted in (0, 1)]
+            _progress_insert(ids)
+            for model, model_ids in zip(PENDING_MODELS, ids, strict=True):
+                _ids_delete(model, model_ids)
         self.run.moved += len(picked)
         return len(picked)
 
@@ -228,6 +280,7 @@ class _Drain:
         while True:
             rows = list(
                 ProgressRecord.objects.filter(id__gt=self.cursor)
+                .annotate(json_text=Cast("json_object", TextField()))
                 .order_by("id")
                 .values_list(*RECORD_FIELDS)[:READ_CHUNK]
             )
@@ -271,14 +324,14 @@ class _Drain:
     def post(self, batch: list[_Record]) -> None:
         self.tick()
         ids = [r.id for r in batch]
-        body = body_encode(
+        body = body_from_messages(
             [
-                message(
+                message_text(
                     record_id=r.id,
                     object_name=r.object_name,
                     action=r.action,
                     unique_id=r.unique_id,
-                    json_object=r.json_object,
+                    json_text=r.json_text,
                 )
                 for r in batch
             ]
@@ -311,7 +364,7 @@ class _Drain:
 
     def flush(self) -> None:
         if self.delivered:
-            ProgressRecord.objects.filter(id__in=self.delivered).delete()
+            _ids_delete(ProgressRecord, self.delivered)
             self.delivered = []
         self.delivered_since = 0.0
 
