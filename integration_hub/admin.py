@@ -65,9 +65,22 @@ class UserAdmin(DjangoUserAdmin):
 
 
 class SubscriberOwnerInline(admin.TabularInline):
+    """Who owns the subscriber. Read-only: ownership goes with the Owner role, granted and
+    revoked (with its audit row) by `manage.py roles grant USER Owner --subscriber ID`."""
+
     model = SubscriberOwner
     extra = 0
-    autocomplete_fields = ("user",)
+    fields = ("user", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Subscriber)
@@ -357,17 +370,33 @@ def settings_form_class(definitions, user) -> type[forms.Form]:
 
 @admin.register(SystemSetting)
 class SystemSettingAdmin(admin.ModelAdmin):
-    """One page per category of declared settings ("Data Sync", "Outbound HTTP", ...)."""
+    """One page per category of declared settings ("Data Sync", "Outbound HTTP", ...).
+
+    Only the list and the category pages exist: no per-row change view, which would show a
+    secret setting's value and save around the typed validation, the audit and the cache."""
+
+    exclude = ("secret_value",)
 
     def get_urls(self):
-        custom = [
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [
             path(
                 "category/<slug:category>/",
                 self.admin_site.admin_view(self.category_view),
                 name="integration_hub_systemsetting_category",
-            )
+            ),
+            path(
+                "",
+                self.admin_site.admin_view(self.changelist_view),
+                name="{}_{}_changelist".format(*info),
+            ),
         ]
-        return custom + super().get_urls()
+
+    def has_change_permission(self, request, obj=None):
+        # Row-level change is not offered; category pages check the model permission.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
 
     def has_add_permission(self, request):
         return False

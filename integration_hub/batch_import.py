@@ -8,7 +8,6 @@ chunks so that a large file imports quickly.
 """
 
 import csv
-import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -98,18 +97,30 @@ def describe_errors(detail, prefix: str = "") -> str:
 # Reading --------------------------------------------------------------------------------
 
 
-def _open_text(source: str | Path | IO) -> IO[str]:
+def _open_text(source: str | Path | IO) -> IO:
+    """The source as a file object: a path is opened (binary), a file object is used as is."""
     if hasattr(source, "read"):
-        if isinstance(source, io.TextIOBase):
-            return source
-        return io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+        return source
     try:
-        return open(source, encoding="utf-8-sig", newline="")
+        return open(source, "rb")
     except OSError as exc:
         raise ImportFileError(f"Cannot open {source}: {exc.strerror}.") from None
 
 
-def _format_of(text: IO[str], name: str) -> str:
+def _decoded_lines(handle: IO) -> Iterator[str]:
+    """The file's lines as text, decoded one line at a time, so that bad bytes are found on
+    their own line and every line before them is still read."""
+    first = True
+    for raw in handle:
+        # Bytes are decoded here, so a UnicodeDecodeError names this line only.
+        line = raw if isinstance(raw, str) else raw.decode("utf-8")
+        if first:
+            line = line.removeprefix("\ufeff")
+            first = False
+        yield line
+
+
+def _format_of(name: str) -> str:
     lowered = name.lower()
     if lowered.endswith((".jsonl", ".ndjson", ".json")):
         return "jsonl"
@@ -118,38 +129,52 @@ def _format_of(text: IO[str], name: str) -> str:
     raise ImportFileError(f"Cannot tell the format of {name!r}: name it .csv or .jsonl.")
 
 
-def _rows(text: IO[str], fmt: str) -> Iterator[tuple[int, dict]]:
-    """(line number, row as a dict) for each record; the header is line 1 in CSV."""
+def _rows(handle: IO, fmt: str) -> Iterator[tuple[int, dict]]:
+    """(line number, row as a dict) for each record; the header is line 1 in CSV.
+
+    A file that cannot be read from its start is an ImportFileError (nothing applied). One
+    that breaks further on (bad bytes, broken CSV quoting) ends with a rejected row naming
+    the line where reading stopped, so the rows before it still apply and are counted."""
+    line = 0
+    yielded = False
     try:
         if fmt == "csv":
-            reader = csv.DictReader(text)
+            reader = csv.DictReader(_decoded_lines(handle))
             if not reader.fieldnames:
                 raise ImportFileError("The file is empty: a CSV import needs a header row.")
             for row in reader:
+                line = reader.line_num
                 extra = row.pop(None, None)
+                yielded = True
                 if extra:
-                    yield reader.line_num, {"__error__": "More values than header columns."}
+                    yield line, {"__error__": "More values than header columns."}
                     continue
                 cleaned = {k.strip(): (v or "").strip() for k, v in row.items() if k}
                 if any(cleaned.values()):
-                    yield reader.line_num, {k: v for k, v in cleaned.items() if v != ""}
+                    yield line, {k: v for k, v in cleaned.items() if v != ""}
         else:
-            for number, line in enumerate(text, start=1):
-                if not line.strip():
+            for line, text_line in enumerate(_decoded_lines(handle), start=1):
+                if not text_line.strip():
                     continue
+                yielded = True
                 try:
-                    value = json.loads(line)
+                    value = json.loads(text_line)
                 except json.JSONDecodeError as exc:
-                    yield number, {"__error__": f"Not valid JSON: {exc.msg}."}
+                    yield line, {"__error__": f"Not valid JSON: {exc.msg}."}
                     continue
                 if not isinstance(value, dict):
-                    yield number, {"__error__": "Each line must be a JSON object."}
+                    yield line, {"__error__": "Each line must be a JSON object."}
                     continue
-                yield number, value
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(f"The file is not UTF-8 text ({exc.reason}).") from None
-    except csv.Error as exc:
-        raise ImportFileError(f"The CSV cannot be read: {exc}.") from None
+                yield line, value
+    except (UnicodeDecodeError, csv.Error) as exc:
+        reason = (
+            f"The file is not UTF-8 text ({exc.reason})"
+            if isinstance(exc, UnicodeDecodeError)
+            else f"The CSV cannot be read: {exc}"
+        )
+        if not yielded:
+            raise ImportFileError(f"{reason}.") from None
+        yield line + 1, {"__error__": f"{reason}; reading stopped here, the rest was not read."}
 
 
 def _chunked(rows: Iterable, size: int) -> Iterator[list]:
@@ -187,6 +212,11 @@ def _subscriber_resolver(acting_user):
 
     def resolve(subscriber_id) -> Subscriber:
         key = subscriber_id or None
+        if key is not None:
+            try:
+                key = int(key)
+            except (TypeError, ValueError):
+                raise RowRejected("subscriberId: A subscriber id is a whole number.") from None
         if key not in cache:
             if acting_user is None:  # the shell: any subscriber
                 subscriber = (
@@ -233,7 +263,7 @@ def _customer_row(row: dict, resolve, validators: _Validators) -> None:
         ids = data.get("customer_ids")
         if isinstance(ids, str):
             ids = [part.strip() for part in ids.split(";") if part.strip()]
-        if not ids or len(ids) < 2:
+        if not isinstance(ids, list) or len(ids) < 2:
             raise RowRejected("customerIds: a Merge row names at least two ids, separated by ;.")
         customer_services.customer_merge(subscriber=subscriber, customer_ids=ids)
         return
@@ -268,7 +298,7 @@ def customers_import(*, source, name: str | None = None, acting_user=None) -> Im
     resolve = _subscriber_resolver(acting_user)
     validators = _Validators()
     try:
-        fmt = _format_of(text, name)
+        fmt = _format_of(name)
         for chunk in _chunked(_rows(text, fmt), CHUNK_ROWS):
             with transaction.atomic():
                 for line, row in chunk:
@@ -355,7 +385,7 @@ def orders_import(*, source, name: str | None = None, acting_user=None) -> Impor
     resolve = _subscriber_resolver(acting_user)
     validators = _Validators()
     try:
-        fmt = _format_of(text, name)
+        fmt = _format_of(name)
         rows = _rows(text, fmt)
         orders = _csv_orders(rows) if fmt == "csv" else rows
         for chunk in _chunked(orders, CHUNK_ROWS):

@@ -19,7 +19,7 @@ from integration_hub import roles
 from integration_hub.api.pagination import PageNumberPagination
 from integration_hub.api.strict_types import StrictTypesMixin
 from integration_hub.models import Customer, CustomerNote, Order, Segment, Subscriber
-from integration_hub.selectors import default_subscriber
+from integration_hub.selectors import default_subscriber, subscribers_visible_to
 from integration_hub.services import customers as customer_services
 from integration_hub.services.orders import ItemInput, PaymentInput, order_modify, order_post
 
@@ -297,11 +297,10 @@ class CustomerSegmentApi(APIView):
         responses={204: None, **ERRORS},
     )
     def delete(self, request, customer_id: str, segment_name: str):
-        left = customer_services.customer_segment_leave(
+        # Idempotent, like PUT: a customer not in the segment is already where DELETE puts it.
+        customer_services.customer_segment_leave(
             customer=customer_for(request, customer_id), segment_name=segment_name
         )
-        if not left:
-            raise exceptions.NotFound(f"Customer {customer_id} is not in segment {segment_name}.")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -471,10 +470,18 @@ class OrderListCreateApi(APIView):
 
 
 def order_for(request, retail_transaction_id: str) -> Order:
-    order = _orders().filter(retail_transaction_id=retail_transaction_id).first()
+    """The order, if it belongs to a subscriber the user reaches (404 otherwise, so that an
+    Owner learns nothing about other subscribers' transaction ids)."""
+    order = (
+        _orders()
+        .filter(
+            retail_transaction_id=retail_transaction_id,
+            subscriber__in=subscribers_visible_to(request.user),
+        )
+        .first()
+    )
     if order is None:
         raise exceptions.NotFound(f"No order {retail_transaction_id}.")
-    subscriber_for(request.user, order.subscriber_id)
     return order
 
 
@@ -503,7 +510,7 @@ class OrderDetailApi(APIView):
     )
     def patch(self, request, retail_transaction_id: str):
         order = order_for(request, retail_transaction_id)
-        serializer = OrderPatchSerializer(data=request.data, partial=True)
+        serializer = OrderPatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         customer_given = "customer_id" in data

@@ -156,7 +156,7 @@ def customer_note_add(*, customer: Customer, text: str) -> CustomerNote:
     if not text:
         raise ValidationError({"text": ["A note needs some text."]})
     note = CustomerNote.objects.create(customer=customer, text=text)
-    Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
+    customer.save(update_fields=["updated_at"])  # auto_now: the signal carries it
     signals.customer_note_added.send(sender=Customer, customer=customer, note=note)
     return note
 
@@ -176,7 +176,7 @@ def customer_segment_join(*, customer: Customer, segment_name: str) -> bool:
     )
     _, created = CustomerSegment.objects.get_or_create(customer=customer, segment=segment)
     if created:
-        Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
+        customer.save(update_fields=["updated_at"])  # auto_now: the signal carries it
         signals.customer_segment_joined.send(sender=Customer, customer=customer, segment=segment)
     return created
 
@@ -192,7 +192,7 @@ def customer_segment_leave(*, customer: Customer, segment_name: str) -> bool:
     if membership is None:
         return False
     membership.delete()
-    Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
+    customer.save(update_fields=["updated_at"])  # auto_now: the signal carries it
     signals.customer_segment_left.send(
         sender=Customer, customer=customer, segment=membership.segment
     )

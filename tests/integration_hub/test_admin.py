@@ -257,3 +257,21 @@ def test_system_config_cannot_trigger_jobs(signed_in, system_config):
     response = client.post(reverse("admin:integration_hub_clusterheartbeat_check_now"))
     assert response.status_code == 403
     assert not AuditEntry.objects.filter(action="job.triggered").exists()
+
+
+def test_no_per_row_settings_page_shows_or_saves_a_secret(signed_in, system_config, system_admin):
+    from integration_hub.models import SystemSetting
+    from integration_hub.services.system_settings import setting_set
+
+    setting_set(key="DataSyncSigningSecret", value="whsec_hidden_value")
+    row = SystemSetting.objects.get(key="DataSyncSigningSecret")
+    for user in (system_config, system_admin):
+        client = signed_in(user)
+        page = client.get(f"/admin/integration_hub/systemsetting/{row.pk}/change/")
+        assert page.status_code in (302, 404)
+        assert "whsec_hidden_value" not in page.content.decode()
+        client.post(
+            f"/admin/integration_hub/systemsetting/{row.pk}/change/",
+            {"key": "DataSyncSigningSecret", "secret_value": "whsec_overwritten"},
+        )
+    assert setting_get("DataSyncSigningSecret") == "whsec_hidden_value"

@@ -187,3 +187,35 @@ def test_imports_through_the_service_send_the_domain_signals(tmp_path):
         signals.customer_created.disconnect(receiver)
         signals.order_posted.disconnect(receiver)
     assert [str(x) for x in seen] == ["S1", "T1", "T3"]
+
+
+def test_a_file_that_breaks_after_many_rows_applies_those_before_and_reports_where_it_stopped(
+    tmp_path,
+):
+    from integration_hub.batch_import import CHUNK_ROWS
+
+    good = "".join(f"AddorUpdate,G{n}\n" for n in range(CHUNK_ROWS * 2 + 200))
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"Action,customerId\n" + good.encode() + b"AddorUpdate,BAD\xff\n")
+    status, out, err = _run("import_customers", path)
+    assert status == 1
+    assert f"{CHUNK_ROWS * 2 + 200} applied, 1 rejected" in out
+    assert "not UTF-8 text" in err
+    assert "the rest was not read" in err
+    assert Customer.objects.count() == CHUNK_ROWS * 2 + 200
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ('{"customerId": "A2", "subscriberId": "abc"}', "subscriberId: A subscriber id"),
+        ('{"Action": "Merge", "customerIds": 5}', "customerIds: a Merge row names"),
+    ],
+)
+def test_a_malformed_row_is_rejected_alone_and_the_good_rows_still_apply(tmp_path, row, message):
+    text = '{"customerId": "A1"}\n' + row + "\n"
+    status, out, err = _run("import_customers", _write(tmp_path, "c.jsonl", text))
+    assert status == 1
+    assert "1 applied, 1 rejected" in out
+    assert f"line 2: {message}" in err
+    assert list(Customer.objects.values_list("customer_id", flat=True)) == ["A1"]

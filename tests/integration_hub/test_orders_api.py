@@ -148,8 +148,8 @@ def test_orders_of_another_subscriber_are_refused_to_an_owner(api_as, owner, sys
     body = _order(subscriberId=other.pk, customerId=None)
     assert admin.post("/api/v1/orders/", body, format="json").status_code == 201
     client = api_as(owner)
-    assert client.get("/api/v1/orders/T1/").status_code == 403
-    assert client.patch("/api/v1/orders/T1/", {"currency": "EUR"}, format="json").status_code == 403
+    assert client.get("/api/v1/orders/T1/").status_code == 404, "no hint that T1 exists"
+    assert client.patch("/api/v1/orders/T1/", {"currency": "EUR"}, format="json").status_code == 404
     assert (
         client.post(
             "/api/v1/orders/", {**body, "retailTransactionId": "T2"}, format="json"
@@ -188,3 +188,21 @@ def test_posting_and_modifying_send_their_signals(api_as, owner, ada):
         signals.order_posted.disconnect(on_posted)
         signals.order_modified.disconnect(on_modified)
     assert received == [("posted", "T1"), ("modified", ("business_date",))]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"items": [{"revenueCategory": "X"}]}, "items"),
+        ({"payments": [{"amount": "21.60"}]}, "payments"),
+    ],
+)
+def test_a_patch_with_incomplete_items_or_payments_is_a_400_naming_them(
+    api_as, owner, ada, body, field
+):
+    client = api_as(owner)
+    client.post("/api/v1/orders/", _order(), format="json")
+    response = client.patch("/api/v1/orders/T1/", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert Order.objects.get().total == Decimal("21.60")
