@@ -6,6 +6,7 @@ The variables are the ones of DESIGN.md's "Running" table; nothing else needs se
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -32,6 +33,14 @@ SECRET_KEY = _required_unless_debug("SECRET_KEY") or "insecure-development-only-
 FIELD_ENCRYPTION_KEYS = [
     key.strip() for key in _required_unless_debug("FIELD_ENCRYPTION_KEYS").split(",") if key.strip()
 ]
+for _number, _key in enumerate(FIELD_ENCRYPTION_KEYS, start=1):
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"FIELD_ENCRYPTION_KEYS: key {_number} is not a Fernet key (32 url-safe base64 "
+            "bytes; generate one with Fernet.generate_key())."
+        ) from None
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 OUTBOUND_ALLOW_PRIVATE_NETWORKS = env.bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", default=DEBUG)

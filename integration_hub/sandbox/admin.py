@@ -44,3 +44,26 @@ class ReceivedRequestAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+def _unregister_token_admins() -> None:
+    """django-oauth-toolkit's admin lists access, refresh and ID tokens and grants in clear
+    text. The hub's secrets are write-only everywhere, so those pages are not offered."""
+    from oauth2_provider.models import (
+        get_access_token_model,
+        get_grant_model,
+        get_id_token_model,
+        get_refresh_token_model,
+    )
+
+    for model in (
+        get_access_token_model(),
+        get_refresh_token_model(),
+        get_id_token_model(),
+        get_grant_model(),
+    ):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_unregister_token_admins()

@@ -62,3 +62,11 @@ def test_with_both_set_it_starts_with_https_only_no_private_networks_and_no_sand
         "OUTBOUND_ALLOW_PRIVATE_NETWORKS": False,
         "SANDBOX_ENABLED": False,
     }
+
+
+def test_a_malformed_encryption_key_is_refused_at_start_naming_which_one():
+    result = _start(
+        SECRET_KEY="a-production-secret-key", FIELD_ENCRYPTION_KEYS=f"{FERNET_KEY},not-a-key"
+    )
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS: key 2 is not a Fernet key" in result.stderr
