@@ -45,6 +45,7 @@ api_v1 = [
     ),
     path("datasync/", include("datasync.urls")),
     path("", include("accounting.api_urls")),
+    path("", include("syncing.api_urls")),
 ]
 
 urlpatterns = [
@@ -57,6 +58,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("v2.1/", include("syncing.urls")),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("accounting.urls")),

@@ -1,5 +1,6 @@
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from integration_hub.models import Integration, Subscriber, SubscriberOwner, User
 
@@ -79,3 +80,22 @@ class AccountingMapFactory(factory.django.DjangoModelFactory):
     kind = "PAYMENT_METHOD"
     source = factory.Sequence(lambda n: f"METHOD{n}")
     target = factory.Sequence(lambda n: f"1{n:03d}")
+
+
+class OrganisationKitIntegrationFactory(IntegrationFactory):
+    """An enabled ORGANISATION_KIT integration without auth (partner mocked with responses)."""
+
+    kind = Integration.Kind.ORGANISATION_KIT
+    base_url = "https://kit.example.com/api/"
+    enabled = True
+
+
+class VerifiedIdentityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "syncing.VerifiedIdentity"
+
+    user = factory.SubFactory(UserFactory)
+    kind = "PERSONAL_NUMBER"
+    value = "198001011234"
+    method = "ADMIN"
+    verified_at = factory.LazyFunction(timezone.now)

@@ -61,3 +61,20 @@ class ReceivedRequest(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.method} #{self.pk}"
+
+
+from .organisation_kit_models import (  # noqa: E402 (the simulator's models, in their own module)
+    BankIdOrder,
+    OrganisationKitAddedUser,
+    OrganisationKitEvent,
+    OrganisationKitUserChange,
+)
+
+__all__ = [
+    "BankIdOrder",
+    "OrganisationKitAddedUser",
+    "OrganisationKitEvent",
+    "OrganisationKitUserChange",
+    "ReceivedRequest",
+    "SandboxReceiver",
+]

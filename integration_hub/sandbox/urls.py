@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from oauth2_provider import views as oauth2_views
 
 from . import views
@@ -8,4 +8,5 @@ urlpatterns = [
     # The sandbox's real OAuth2 provider (django-oauth-toolkit): client credentials grant.
     path("o/token/", oauth2_views.TokenView.as_view(), name="token"),
     path("receiver/<slug:slug>/", views.receiver, name="receiver"),
+    path("organisation-kit/", include("integration_hub.sandbox.organisation_kit_urls")),
 ]

@@ -59,6 +59,12 @@ class Command(BaseCommand):
                     f"\n  Accounting   {accounting.integration.base_url} (press Sync on the "
                     "dashboard as the Owner)"
                 )
+            if apps.is_installed("syncing"):
+                connection = import_module("syncing.demo").syncing_demo_setup(base_url=base_url)
+                sandbox_note += (
+                    f"\n  Connections  {connection.integration.base_url} (the Owner's "
+                    "connection; its sync runs on the cluster)"
+                )
         self.stdout.write(
             "\n".join(
                 [

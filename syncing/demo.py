@@ -1,0 +1,52 @@
+"""The inbound-sync demo (DESIGN.md, "Running": make run loads it): an ORGANISATION_KIT
+integration pointing at the sandbox's Organisation Kit simulator, the demo Owner with a
+verified identity (Anna Lind of the simulator's data) and a connection, its sync queued for
+the cluster that `make run` starts beside the web server."""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from integration_hub.models import Integration
+from integration_hub.services.integrations import integration_update
+
+from .models import Connection, SyncJob
+from .services.connections import connection_create
+from .services.identities import identity_verify
+from .services.sync import sync_request
+
+INTEGRATION_NAME = "Sandbox Organisation Kit"
+DEMO_PERSONAL_NUMBER = "198001011234"
+# `make run` starts the web server (the simulator) and the cluster together: the sync waits
+# until the server answers.
+SYNC_DELAY_SECONDS = 15
+
+
+@transaction.atomic
+def syncing_demo_setup(*, base_url: str = "http://127.0.0.1:8000", username: str = "owner"):
+    """Idempotent; needs the sandbox (SANDBOX_ENABLED). Returns the demo connection."""
+    from integration_hub.sandbox.services import sandbox_integration_ensure
+
+    base_url = base_url.rstrip("/")
+    integration = sandbox_integration_ensure(
+        name=INTEGRATION_NAME,
+        kind=Integration.Kind.ORGANISATION_KIT,
+        slug="organisation-kit",
+        application_name=INTEGRATION_NAME,
+        credential_key="sandbox-organisation-kit",
+        base_url=base_url,
+    )
+    kit_url = f"{base_url}/sandbox/organisation-kit/"
+    if integration.base_url != kit_url:
+        integration = integration_update(integration=integration, base_url=kit_url)
+    user = get_user_model().objects.get(username=username)
+    identity_verify(user=user, personal_number=DEMO_PERSONAL_NUMBER)
+    connection = Connection.objects.filter(user=user, integration=integration).first()
+    if connection is None:
+        return connection_create(
+            user=user,
+            integration_id=integration.pk,
+            initial_sync_delay_seconds=SYNC_DELAY_SECONDS,
+        )
+    if connection.status != Connection.Status.SUCCESS:
+        sync_request(connection=connection, kind=SyncJob.Kind.ALL, delay_seconds=SYNC_DELAY_SECONDS)
+    return connection

@@ -1,0 +1,296 @@
+"""Inbound sync (DESIGN.md, "Connections and inbound sync"; references 000, 001, 002)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from integration_hub.models import Integration, TimeStampedModel
+
+
+class VerifiedIdentity(TimeStampedModel):
+    """A personal number or email that this hub user has proven is theirs (reference 001:
+    the account must be correctly attributed to the user)."""
+
+    class Kind(models.TextChoices):
+        PERSONAL_NUMBER = "PERSONAL_NUMBER", "Personal number"
+        EMAIL = "EMAIL", "Email"
+
+    class Method(models.TextChoices):
+        BANKID = "BANKID", "BankID"
+        ADMIN = "ADMIN", "Verified by a System Admin"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verified_identities"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    value = models.CharField(max_length=254)
+    method = models.CharField(max_length=10, choices=Method.choices)
+    verified_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "value"], name="syncing_identity_unique_per_user"
+            )
+        ]
+        verbose_name_plural = "verified identities"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.user}"
+
+
+class Connection(TimeStampedModel):
+    """A hub user's link to an Organisation Kit integration through one of their verified
+    identities; its accounts are mirrored by syncs."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        IN_PROGRESS = "IN_PROGRESS"
+        SUCCESS = "SUCCESS"
+        ERROR = "ERROR"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="connections"
+    )
+    integration = models.ForeignKey(
+        Integration, on_delete=models.PROTECT, related_name="connections"
+    )
+    identity = models.ForeignKey(
+        VerifiedIdentity, on_delete=models.PROTECT, related_name="connections"
+    )
+    auto_sync = models.BooleanField(default=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "integration", "identity"], name="syncing_connection_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Connection {self.pk} of {self.user} to {self.integration}"
+
+
+class Channel(TimeStampedModel):
+    """The sync state of one data category of a connection (reference 002's channels)."""
+
+    class Definition(models.TextChoices):
+        ACCOUNTS = "accounts"
+        USERS = "users"
+        LOCATIONS = "locations"
+        AGREEMENTS = "agreements"
+        PRODUCTS = "products"
+        INVOICES = "invoices"
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        IN_PROGRESS = "IN_PROGRESS"
+        SUCCESS = "SUCCESS"
+        ERROR = "ERROR"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="channels")
+    definition = models.CharField(max_length=20, choices=Definition.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_end_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["connection", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "definition"], name="syncing_channel_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.definition} of connection {self.connection_id}"
+
+
+class SyncJob(TimeStampedModel):
+    """One sync of a connection, from queued to its end. At most one per connection is queued
+    or running (a partial unique constraint)."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "INITIAL", "Initial (steps 1-4)"
+        ALL = "ALL", "All (steps 1-4)"
+        ACCOUNT = "ACCOUNT", "Account (steps 1-3)"
+        LIST_ACCOUNTS = "LIST_ACCOUNTS", "List accounts, then all"
+
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED"
+        RUNNING = "RUNNING"
+        SUCCESS = "SUCCESS"
+        ERROR = "ERROR"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sync_jobs")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    step = models.CharField(max_length=30, blank=True)
+    # A long sync works in slices (django-q2 kills a task at its timeout): the step the next
+    # slice starts at, the number of the last slice queued, and of the last slice claimed.
+    next_step = models.PositiveSmallIntegerField(default=1)
+    slice_number = models.PositiveIntegerField(default=0)
+    slice_claimed = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection"],
+                condition=Q(status__in=["QUEUED", "RUNNING"]),
+                name="syncing_one_active_sync_per_connection",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} sync {self.pk} of connection {self.connection_id}"
+
+
+class EventQueue(TimeStampedModel):
+    """A user's queue of sync events (reference 002); every user gets `default` with their
+    first connection."""
+
+    DEFAULT_NAME = "default"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_queues"
+    )
+    name = models.CharField(max_length=100, default=DEFAULT_NAME)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="syncing_queue_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} queue of {self.user}"
+
+
+class Event(models.Model):
+    """One step's outcome (`<STEP>_SUCCESS|_ERROR`, `SYNC_ALL_*`, `LIST_ACCOUNTS_SUCCESS`)
+    with the resource it is about, as the user polls it."""
+
+    queue = models.ForeignKey(EventQueue, on_delete=models.CASCADE, related_name="events")
+    event_type = models.CharField(max_length=40)
+    resource_type = models.CharField(max_length=20)
+    resource = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} #{self.pk}"
+
+
+class Account(TimeStampedModel):
+    """A partner account mirrored for a connection, with the hub user's role on it. An account
+    the partner no longer lists is kept as not present, and restored when it comes back."""
+
+    class Role(models.TextChoices):
+        OWNER = "OWNER"
+        GUEST = "GUEST"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="accounts")
+    partner_id = models.CharField(max_length=100)
+    customer_id = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    type = models.CharField(max_length=50, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.GUEST)
+    is_present = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["connection", "partner_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "partner_id"], name="syncing_account_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Account {self.partner_id}"
+
+
+class AccountUser(models.Model):
+    """A partner user with their role on a mirrored account."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="users")
+    partner_id = models.CharField(max_length=100)
+    role = models.CharField(max_length=10)
+    name = models.CharField(max_length=200, blank=True)
+    email_address = models.CharField(max_length=254, blank=True)
+    phone_number = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["account", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})"
+
+
+class Location(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="locations")
+    partner_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["account", "id"]
+
+    def __str__(self) -> str:
+        return self.name or self.partner_id
+
+
+class Service(models.Model):
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="services")
+    partner_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=50, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    measurement_id = models.CharField(max_length=100, blank=True)
+    cost_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["location", "id"]
+
+    def __str__(self) -> str:
+        return self.name or self.partner_id
+
+
+class Agreement(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="agreements")
+    partner_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=50, blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["service", "id"]
+
+    def __str__(self) -> str:
+        return self.name or self.partner_id
+
+
+class Product(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="products")
+    partner_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True)
+    price = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    unit = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["service", "id"]
+
+    def __str__(self) -> str:
+        return self.name or self.partner_id

@@ -1,0 +1,82 @@
+"""Reads of inbound sync: a user's own connections, queues, events and mirrored accounts."""
+
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from .models import Account, Agreement, Connection, Event, EventQueue, Location, Product, Service
+
+
+def unix_seconds(moment: datetime | None) -> int | None:
+    return int(moment.timestamp()) if moment else None
+
+
+def connection_list(*, user) -> QuerySet[Connection]:
+    return (
+        Connection.objects.filter(user=user)
+        .select_related("integration")
+        .prefetch_related("channels")
+        .order_by("id")
+    )
+
+
+def connection_get(*, user, connection_id: int) -> Connection | None:
+    return connection_list(user=user).filter(pk=connection_id).first()
+
+
+def connection_resource(connection: Connection) -> dict:
+    """The connection as /v2.1/ shows it and as events carry it (reference 002)."""
+    return {
+        "id": str(connection.pk),
+        "provider_id": str(connection.integration_id),
+        "name": connection.integration.name,
+        "status": connection.status,
+        "auto_sync": connection.auto_sync,
+        "channels": [
+            {
+                "channel_definition_id": channel.definition,
+                "status": channel.status,
+                "last_success_date": unix_seconds(channel.last_success_at),
+                "last_end_date": unix_seconds(channel.last_end_at),
+            }
+            for channel in connection.channels.all()
+        ],
+        "creation_date": unix_seconds(connection.created_at),
+    }
+
+
+def queue_list(*, user) -> QuerySet[EventQueue]:
+    return EventQueue.objects.filter(user=user).order_by("id")
+
+
+def queue_events(*, user, queue_id: int, after: int | None = None) -> QuerySet[Event] | None:
+    """Events of the user's queue, oldest first (None: not their queue)."""
+    queue = queue_list(user=user).filter(pk=queue_id).first()
+    if queue is None:
+        return None
+    events = queue.events.order_by("id")
+    if after is not None:
+        events = events.filter(id__gt=after)
+    return events
+
+
+def connection_accounts(*, connection: Connection) -> QuerySet[Account]:
+    """The present mirrored accounts with everything under them, in a fixed number of
+    queries. What a GUEST may see is narrowed by the API's serializer."""
+    services = Service.objects.order_by("id").prefetch_related(
+        Prefetch("agreements", queryset=Agreement.objects.order_by("id")),
+        Prefetch("products", queryset=Product.objects.order_by("id")),
+    )
+    return (
+        connection.accounts.filter(is_present=True)
+        .order_by("partner_id")
+        .prefetch_related(
+            "users",
+            Prefetch(
+                "locations",
+                queryset=Location.objects.order_by("id").prefetch_related(
+                    Prefetch("services", queryset=services)
+                ),
+            ),
+        )
+    )

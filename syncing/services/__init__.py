@@ -1,0 +1,1 @@
+"""Writes of inbound sync: identities, connections, sync jobs and their events."""

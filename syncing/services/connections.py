@@ -1,0 +1,81 @@
+"""Connections (DESIGN.md: a hub user's link to an ORGANISATION_KIT integration through one
+of their verified identities)."""
+
+from django.db import transaction
+
+from integration_hub.models import Integration
+from integration_hub.services.audit import audit_record
+
+from ..models import Channel, Connection, SyncJob, VerifiedIdentity
+from .events import queue_default_ensure
+from .identities import identity_normalise
+from .sync import sync_request
+
+
+class IdentityNotVerified(Exception):
+    """The user has not verified the identity the connection would use (403)."""
+
+
+class IntegrationNotConnectable(Exception):
+    """Not an enabled ORGANISATION_KIT integration."""
+
+
+def _identity_pick(*, user, personal_number: str | None, email: str | None) -> VerifiedIdentity:
+    identities = VerifiedIdentity.objects.filter(user=user)
+    if personal_number:
+        kind, value = VerifiedIdentity.Kind.PERSONAL_NUMBER, personal_number
+    elif email:
+        kind, value = VerifiedIdentity.Kind.EMAIL, email
+    else:
+        # Omitted: the user's verified identity, a personal number first (reference 001).
+        identity = identities.order_by("-kind", "id").first()
+        if identity is None:
+            raise IdentityNotVerified("You have no verified identity.")
+        return identity
+    identity = identities.filter(
+        kind=kind, value=identity_normalise(kind=kind, value=value)
+    ).first()
+    if identity is None:
+        raise IdentityNotVerified("That identity is not one you have verified.")
+    return identity
+
+
+@transaction.atomic
+def connection_create(
+    *,
+    user,
+    integration_id: int,
+    personal_number: str | None = None,
+    email: str | None = None,
+    auto_sync: bool = True,
+    initial_sync_delay_seconds: float = 0,
+) -> Connection:
+    """Create the connection (or return the existing one for that integration and identity)
+    with its channels and the user's default queue, and queue its initial sync."""
+    integration = Integration.objects.filter(
+        pk=integration_id, kind=Integration.Kind.ORGANISATION_KIT, enabled=True
+    ).first()
+    if integration is None:
+        raise IntegrationNotConnectable("No enabled Organisation Kit integration with that id.")
+    identity = _identity_pick(user=user, personal_number=personal_number, email=email)
+    connection, created = Connection.objects.get_or_create(
+        user=user, integration=integration, identity=identity, defaults={"auto_sync": auto_sync}
+    )
+    if created:
+        Channel.objects.bulk_create(
+            Channel(connection=connection, definition=definition)
+            for definition in Channel.Definition.values
+        )
+        queue_default_ensure(user=user)
+        audit_record(
+            actor=user,
+            action="connection.created",
+            target=str(connection),
+            details={"id": connection.pk, "integration": integration.pk},
+        )
+        sync_request(
+            connection=connection,
+            kind=SyncJob.Kind.INITIAL,
+            delay_seconds=initial_sync_delay_seconds,
+        )
+    return connection

@@ -1,0 +1,259 @@
+"""Sync jobs of a connection, with the steps numbered as in reference 000:
+
+1. search for accounts (ACCOUNTS_SEARCH) and get each account (ACCOUNT)
+2. users and roles (USERS)
+3. locations and services (LOCATIONS)
+4. agreements and products per service (AGREEMENTS, PRODUCTS)
+
+INITIAL and ALL run 1-4, ACCOUNT runs 1-3, LIST_ACCOUNTS runs 1, ends with
+LIST_ACCOUNTS_SUCCESS carrying the accounts and then queues ALL (reference 002).
+
+Each step first calls the partner (outside any transaction), then writes its part of the
+mirror, its channels and its events in one transaction: a failure halfway leaves the mirror
+as the last successful step left it.
+"""
+
+import logging
+import time
+from datetime import timedelta
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from integration_hub.organisation_kit import OrganisationKitClient
+
+from ..models import Connection, SyncJob
+from .events import event_record
+from .sync_steps import StepFailed, StepRunner, SyncAbandoned, account_resource, job_lock
+
+logger = logging.getLogger("syncing")
+
+STEPS_BY_KIND = {
+    SyncJob.Kind.INITIAL: (1, 2, 3, 4),
+    SyncJob.Kind.ALL: (1, 2, 3, 4),
+    SyncJob.Kind.ACCOUNT: (1, 2, 3),
+    SyncJob.Kind.LIST_ACCOUNTS: (1,),
+}
+# A running sync whose heartbeat is older than this is failed by the watchdog; a queued one
+# that no worker picked up for QUEUED_STUCK_AFTER too.
+RUNNING_STUCK_AFTER = timedelta(minutes=10)
+QUEUED_STUCK_AFTER = timedelta(minutes=30)
+# A slice ends after the step that passes this, well inside django-q2's task timeout (240 s).
+SLICE_SECONDS = 60.0
+
+
+def _enqueue(job_id: int) -> None:
+    async_task("syncing.tasks.sync_job_run_task", job_id, task_name=f"sync job {job_id}")
+
+
+def _enqueue_continuation(job_id: int, slice_number: int) -> None:
+    async_task(
+        "syncing.tasks.sync_job_run_task",
+        job_id,
+        slice_number,
+        task_name=f"sync job {job_id} slice {slice_number}",
+    )
+
+
+def _enqueue_later(job_id: int, delay_seconds: float) -> None:
+    """Through a one-off django-q2 schedule (its scheduler looks about every 30 s)."""
+    from django_q.models import Schedule
+    from django_q.tasks import schedule
+
+    schedule(
+        "syncing.tasks.sync_job_run_task",
+        job_id,
+        name=f"sync job {job_id}",
+        schedule_type=Schedule.ONCE,
+        next_run=timezone.now() + timedelta(seconds=delay_seconds),
+    )
+
+
+def sync_request(
+    *, connection: Connection, kind: str, acting_user=None, delay_seconds: float = 0
+) -> tuple[SyncJob, bool]:
+    """Queue a sync of `kind` (to start no sooner than `delay_seconds` from now) unless one of
+    this connection is already queued or running (then that one, and False). The database's
+    partial unique constraint decides races."""
+    with transaction.atomic():
+        active = connection.sync_jobs.filter(status__in=SyncJob.ACTIVE).first()
+        if active is not None:
+            return active, False
+        try:
+            with transaction.atomic():
+                job = SyncJob.objects.create(connection=connection, kind=kind)
+        except IntegrityError:
+            return connection.sync_jobs.get(status__in=SyncJob.ACTIVE), False
+        if delay_seconds > 0:
+            transaction.on_commit(partial(_enqueue_later, job.pk, delay_seconds))
+        else:
+            transaction.on_commit(partial(_enqueue, job.pk))
+    return job, True
+
+
+def _job_claim(job_id: int, slice_number: int = 0) -> SyncJob | None:
+    """Slice 0 takes a queued job to running; a later slice takes over a running job once
+    (a task delivered twice finds its slice claimed already)."""
+    with transaction.atomic():
+        job = (
+            SyncJob.objects.select_for_update()
+            .select_related("connection__integration", "connection__identity", "connection__user")
+            .filter(pk=job_id)
+            .first()
+        )
+        if job is None:
+            return None
+        now = timezone.now()
+        if slice_number == 0:
+            if job.status != SyncJob.Status.QUEUED:
+                return None
+            job.status = SyncJob.Status.RUNNING
+            job.started_at = now
+            Connection.objects.filter(pk=job.connection_id).update(
+                status=Connection.Status.IN_PROGRESS, updated_at=now
+            )
+        elif (
+            job.status != SyncJob.Status.RUNNING
+            or job.slice_number != slice_number
+            or job.slice_claimed >= slice_number
+        ):
+            return None
+        job.slice_claimed = slice_number
+        job.heartbeat_at = now
+        job.save(
+            update_fields=["status", "started_at", "heartbeat_at", "slice_claimed", "updated_at"]
+        )
+        return job
+
+
+def _job_continue(job_id: int, *, next_step: int) -> None:
+    """End this slice: the next one starts at `next_step`, in a new task."""
+    with transaction.atomic():
+        job = job_lock(job_id)
+        job.next_step = next_step
+        job.slice_number += 1
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["next_step", "slice_number", "heartbeat_at", "updated_at"])
+        transaction.on_commit(partial(_enqueue_continuation, job.pk, job.slice_number))
+
+
+def sync_job_finish(*, job: SyncJob, error: str = "") -> None:
+    """Inside a transaction, the job locked: its end, the connection's status and
+    SYNC_ALL_SUCCESS / SYNC_ALL_ERROR."""
+    from ..selectors import connection_resource
+
+    now = timezone.now()
+    job.status = SyncJob.Status.ERROR if error else SyncJob.Status.SUCCESS
+    job.finished_at = now
+    job.error = error[:2000]
+    job.save(update_fields=["status", "finished_at", "error", "updated_at"])
+    connection = Connection.objects.select_related("integration", "user").get(pk=job.connection_id)
+    connection.status = Connection.Status.ERROR if error else Connection.Status.SUCCESS
+    connection.last_error = error[:2000]
+    connection.save(update_fields=["status", "last_error", "updated_at"])
+    resource = connection_resource(connection)
+    if error:
+        resource["error"] = error[:500]
+    event_record(
+        user=connection.user,
+        event_type="SYNC_ALL_ERROR" if error else "SYNC_ALL_SUCCESS",
+        resource_type="CONNECTION",
+        resource=resource,
+    )
+
+
+def sync_job_run(
+    *, job_id: int, slice_number: int = 0, kit: OrganisationKitClient | None = None
+) -> SyncJob | None:
+    """Run a queued job (slice 0), or continue a running one (a later slice), the django-q2
+    task calls this. Steps run until SLICE_SECONDS have passed, then the rest is queued as
+    the next slice. Returns None when there was nothing to run (the job ended already, or
+    another worker has this slice)."""
+    job = _job_claim(job_id, slice_number)
+    if job is None:
+        return None
+    kit = kit or OrganisationKitClient.for_integration(job.connection.integration)
+    runner = StepRunner(job, kit)
+    steps = STEPS_BY_KIND[job.kind]
+    remaining = [step for step in steps if step >= job.next_step]
+    slice_started = time.monotonic()
+    try:
+        accounts = None if 1 in remaining else runner.present_accounts()
+        while remaining:
+            step = remaining.pop(0)
+            if step == 1:
+                accounts = runner.step_accounts()
+            elif step == 2:
+                runner.step_users(accounts)
+            elif step == 3:
+                runner.step_locations(accounts)
+            else:
+                runner.step_agreements_and_products(accounts)
+            if remaining and time.monotonic() - slice_started >= SLICE_SECONDS:
+                _job_continue(job_id, next_step=remaining[0])
+                return SyncJob.objects.get(pk=job_id)
+        if job.kind == SyncJob.Kind.LIST_ACCOUNTS:
+            return _list_accounts_finish(job_id, runner)
+        error = ""
+    except StepFailed as exc:
+        error = str(exc)
+    except SyncAbandoned:
+        return SyncJob.objects.get(pk=job_id)
+    except Exception as exc:
+        logger.exception("sync job %s failed unexpectedly", job_id)
+        error = f"unexpected error: {type(exc).__name__}"
+    with transaction.atomic():
+        try:
+            job = job_lock(job_id)
+        except SyncAbandoned:
+            return SyncJob.objects.get(pk=job_id)
+        sync_job_finish(job=job, error=error)
+    return job
+
+
+def _list_accounts_finish(job_id: int, runner: StepRunner) -> SyncJob:
+    """LIST_ACCOUNTS ends with the account list, then ALL starts by itself (reference 002)."""
+    with transaction.atomic():
+        job = job_lock(job_id)
+        job.status = SyncJob.Status.SUCCESS
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "finished_at", "updated_at"])
+        runner.event(
+            "LIST_ACCOUNTS_SUCCESS",
+            "ACCOUNTS",
+            {
+                "connection_id": str(job.connection_id),
+                "accounts": [account_resource(a) for a in runner.present_accounts()],
+            },
+        )
+        sync_request(connection=job.connection, kind=SyncJob.Kind.ALL)
+    return job
+
+
+def sync_watchdog_run(*, now=None) -> list[int]:
+    """Fail syncs stuck running (no heartbeat for RUNNING_STUCK_AFTER) or queued and never
+    picked up (QUEUED_STUCK_AFTER), each with SYNC_ALL_ERROR. Returns their ids."""
+    now = now or timezone.now()
+    stuck_ids = list(
+        SyncJob.objects.filter(
+            status=SyncJob.Status.RUNNING, heartbeat_at__lt=now - RUNNING_STUCK_AFTER
+        ).values_list("pk", flat=True)
+    ) + list(
+        SyncJob.objects.filter(
+            status=SyncJob.Status.QUEUED, created_at__lt=now - QUEUED_STUCK_AFTER
+        ).values_list("pk", flat=True)
+    )
+    failed = []
+    for job_id in stuck_ids:
+        with transaction.atomic():
+            job = SyncJob.objects.select_for_update().get(pk=job_id)
+            if job.status not in SyncJob.ACTIVE:
+                continue
+            was = "running" if job.status == SyncJob.Status.RUNNING else "queued"
+            sync_job_finish(job=job, error=f"stuck {was} past the timeout (watchdog)")
+            failed.append(job_id)
+    if failed:
+        logger.warning("sync watchdog failed stuck jobs %s", failed)
+    return failed

@@ -1,0 +1,313 @@
+"""The steps of a sync (reference 000), each: call the partner outside any transaction, then
+write its part of the mirror, its channels and its events in one transaction, the job locked
+and still running (the watchdog may have failed it meanwhile)."""
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from integration_hub.organisation_kit import OrganisationKitClient, PartnerError
+
+from ..models import (
+    Account,
+    AccountUser,
+    Agreement,
+    Channel,
+    Connection,
+    Location,
+    Product,
+    Service,
+    SyncJob,
+    VerifiedIdentity,
+)
+from .events import event_record
+
+
+class SyncAbandoned(Exception):
+    """The job is no longer running (the watchdog failed it): stop without writing."""
+
+
+class StepFailed(Exception):
+    """A step failed; its `<STEP>_ERROR` event is recorded."""
+
+
+def _resource_error(error: Exception) -> dict:
+    return {
+        "kind": getattr(error, "kind", "error"),
+        "status_code": getattr(error, "status_code", None),
+        "retry_after": getattr(error, "retry_after", None),
+        "message": str(error)[:500],
+    }
+
+
+def job_lock(job_id: int) -> SyncJob:
+    """Inside a transaction: the job, locked, still running; else SyncAbandoned."""
+    job = SyncJob.objects.select_for_update().select_related("connection").get(pk=job_id)
+    if job.status != SyncJob.Status.RUNNING:
+        raise SyncAbandoned(job_id)
+    return job
+
+
+def _channels_set(connection: Connection, definitions: list[str], *, is_success: bool) -> None:
+    now = timezone.now()
+    fields = {"status": Channel.Status.SUCCESS if is_success else Channel.Status.ERROR}
+    fields["last_end_at"] = now
+    if is_success:
+        fields["last_success_at"] = now
+    connection.channels.filter(definition__in=definitions).update(updated_at=now, **fields)
+
+
+class StepRunner:
+    """Runs the steps of one claimed job."""
+
+    def __init__(self, job: SyncJob, kit: OrganisationKitClient):
+        self.job = job
+        self.connection = job.connection
+        self.user = job.connection.user
+        self.kit = kit
+
+    def event(self, event_type: str, resource_type: str, resource: dict) -> None:
+        event_record(
+            user=self.user, event_type=event_type, resource_type=resource_type, resource=resource
+        )
+
+    def fetch(self, step: str, channels: list[str], call: Callable, resource: dict | None = None):
+        """Call the partner; on failure record `<STEP>_ERROR` (and the channels) and stop."""
+        try:
+            return call()
+        except PartnerError as exc:
+            with transaction.atomic():
+                job_lock(self.job.pk)
+                _channels_set(self.connection, channels, is_success=False)
+                self.event(
+                    f"{step}_ERROR",
+                    "ACCOUNT" if resource else "CONNECTION",
+                    {
+                        **(resource or {"id": str(self.connection.pk)}),
+                        "error": _resource_error(exc),
+                    },
+                )
+            raise StepFailed(f"{step}: {exc}") from exc
+
+    def heartbeat(self, step: str) -> None:
+        SyncJob.objects.filter(pk=self.job.pk, status=SyncJob.Status.RUNNING).update(
+            step=step, heartbeat_at=timezone.now()
+        )
+
+    def present_accounts(self) -> list[Account]:
+        return list(self.connection.accounts.filter(is_present=True).order_by("partner_id"))
+
+    # Step 1
+
+    def step_accounts(self) -> list[Account]:
+        self.heartbeat("ACCOUNTS_SEARCH")
+        identity = self.connection.identity
+        is_email = identity.kind == VerifiedIdentity.Kind.EMAIL
+        search = partial(
+            self.kit.accounts_search,
+            **({"email": identity.value} if is_email else {"ssn": identity.value}),
+        )
+        account_ids = self.fetch("ACCOUNTS_SEARCH", ["accounts"], search)
+        with transaction.atomic():
+            job_lock(self.job.pk)
+            self.event(
+                "ACCOUNTS_SEARCH_SUCCESS",
+                "CONNECTION",
+                {"id": str(self.connection.pk), "account_ids": account_ids},
+            )
+        self.heartbeat("ACCOUNT")
+        fetched = [
+            self.fetch(
+                "ACCOUNT",
+                ["accounts"],
+                partial(self.kit.account_get, account_id),
+                {"id": account_id},
+            )
+            for account_id in account_ids
+        ]
+        with transaction.atomic():
+            job_lock(self.job.pk)
+            for account_id, body in zip(account_ids, fetched, strict=True):
+                Account.objects.update_or_create(
+                    connection=self.connection,
+                    partner_id=account_id,
+                    defaults={
+                        "customer_id": str(body.get("customerId") or "")[:100],
+                        "name": str(body.get("name") or "")[:200],
+                        "type": str(body.get("type") or "")[:50],
+                        "is_present": True,
+                    },
+                )
+            # Reference 002: an account that is gone is kept, and restored when it returns.
+            self.connection.accounts.exclude(partner_id__in=account_ids).update(
+                is_present=False, updated_at=timezone.now()
+            )
+            _channels_set(self.connection, ["accounts"], is_success=True)
+            accounts = self.present_accounts()
+            for account in accounts:
+                self.event("ACCOUNT_SUCCESS", "ACCOUNT", account_resource(account))
+        return accounts
+
+    # Step 2
+
+    def step_users(self, accounts: list[Account]) -> None:
+        self.heartbeat("USERS")
+        users_by_account = {
+            account.pk: self.fetch(
+                "USERS",
+                ["users"],
+                partial(self.kit.account_users, account.partner_id),
+                account_resource(account),
+            )
+            for account in accounts
+        }
+        identities = list(self.user.verified_identities.values_list("kind", "value"))
+        emails = {v for k, v in identities if k == VerifiedIdentity.Kind.EMAIL}
+        numbers = {v for k, v in identities if k == VerifiedIdentity.Kind.PERSONAL_NUMBER}
+        with transaction.atomic():
+            job_lock(self.job.pk)
+            for account in accounts:
+                account.users.all().delete()
+                roles = set()
+                for entry in users_by_account[account.pk]:
+                    user = entry.get("user") if isinstance(entry.get("user"), dict) else {}
+                    role = str(entry.get("role") or "")
+                    email = str(user.get("emailAddress") or "")
+                    number = str(user.get("personalNumber") or "").replace("-", "")
+                    if email.lower() in emails or (number and number in numbers):
+                        roles.add(role)
+                    AccountUser.objects.create(
+                        account=account,
+                        partner_id=str(user.get("id") or "")[:100],
+                        role=role[:10],
+                        name=str(user.get("name") or "")[:200],
+                        email_address=email[:254],
+                        phone_number=str(user.get("phoneNumber") or "")[:50],
+                    )
+                # DESIGN.md: the role comes from the partner's user roles; least privilege
+                # when the partner does not list the user.
+                account.role = Account.Role.OWNER if "OWNER" in roles else Account.Role.GUEST
+                account.save(update_fields=["role", "updated_at"])
+                self.event("USERS_SUCCESS", "ACCOUNT", account_resource(account))
+            _channels_set(self.connection, ["users"], is_success=True)
+
+    # Step 3
+
+    def step_locations(self, accounts: list[Account]) -> None:
+        self.heartbeat("LOCATIONS")
+        locations_by_account = {
+            account.pk: self.fetch(
+                "LOCATIONS",
+                ["locations"],
+                partial(self.kit.account_locations, account.partner_id),
+                account_resource(account),
+            )
+            for account in accounts
+        }
+        with transaction.atomic():
+            job_lock(self.job.pk)
+            for account in accounts:
+                _locations_write(account, locations_by_account[account.pk])
+                self.event("LOCATIONS_SUCCESS", "ACCOUNT", account_resource(account))
+            _channels_set(self.connection, ["locations"], is_success=True)
+
+    # Step 4
+
+    def step_agreements_and_products(self, accounts: list[Account]) -> None:
+        services = list(
+            Service.objects.filter(location__account__in=accounts)
+            .select_related("location__account")
+            .order_by("id")
+        )
+        for step, channel, call, model, write in (
+            ("AGREEMENTS", "agreements", self.kit.service_agreements, Agreement, _agreement),
+            ("PRODUCTS", "products", self.kit.service_products, Product, _product),
+        ):
+            self.heartbeat(step)
+            fetched = {
+                service.pk: self.fetch(
+                    step,
+                    [channel],
+                    partial(call, service.partner_id),
+                    account_resource(service.location.account),
+                )
+                for service in services
+            }
+            with transaction.atomic():
+                job_lock(self.job.pk)
+                for service in services:
+                    model.objects.filter(service=service).delete()
+                    model.objects.bulk_create(write(service, item) for item in fetched[service.pk])
+                for account in accounts:
+                    self.event(f"{step}_SUCCESS", "ACCOUNT", account_resource(account))
+                _channels_set(self.connection, [channel], is_success=True)
+
+
+def _locations_write(account: Account, locations: list[dict]) -> None:
+    """Upsert by partner id, so that a service's agreements and products survive until
+    step 4 replaces them."""
+    seen_locations = []
+    for body in locations:
+        location, _ = Location.objects.update_or_create(
+            account=account,
+            partner_id=str(body.get("id") or "")[:100],
+            defaults={
+                "name": str(body.get("name") or "")[:200],
+                "address": str(body.get("address") or "")[:300],
+            },
+        )
+        seen_locations.append(location.pk)
+        seen_services = []
+        for item in body.get("services") or []:
+            service, _ = Service.objects.update_or_create(
+                location=location,
+                partner_id=str(item.get("id") or "")[:100],
+                defaults={
+                    "type": str(item.get("type") or "")[:50],
+                    "name": str(item.get("name") or "")[:200],
+                    "measurement_id": str(item.get("measurementId") or "")[:100],
+                    "cost_id": str(item.get("costId") or "")[:100],
+                },
+            )
+            seen_services.append(service.pk)
+        location.services.exclude(pk__in=seen_services).delete()
+    account.locations.exclude(pk__in=seen_locations).delete()
+
+
+def _agreement(service: Service, item: dict) -> Agreement:
+    return Agreement(
+        service=service,
+        partner_id=str(item.get("id") or "")[:100],
+        name=str(item.get("name") or "")[:200],
+        status=str(item.get("status") or "")[:50],
+        start_date=parse_date(str(item.get("startDate") or "")),
+        end_date=parse_date(str(item.get("endDate") or "")),
+    )
+
+
+def _product(service: Service, item: dict) -> Product:
+    try:
+        price = Decimal(str(item.get("price"))) if item.get("price") is not None else None
+    except InvalidOperation:
+        price = None
+    return Product(
+        service=service,
+        partner_id=str(item.get("id") or "")[:100],
+        name=str(item.get("name") or "")[:200],
+        price=price,
+        unit=str(item.get("unit") or "")[:50],
+    )
+
+
+def account_resource(account: Account) -> dict:
+    return {
+        "id": account.partner_id,
+        "customer_id": account.customer_id,
+        "name": account.name,
+        "type": account.type,
+        "role": account.role,
+    }

@@ -1,0 +1,197 @@
+import json
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+from django.test import TestCase
+from django.utils.module_loading import import_string
+
+from tests.factories import OrganisationKitIntegrationFactory, UserFactory, VerifiedIdentityFactory
+
+KIT = "https://kit.example.com/api"
+ANNA_NUMBER = "198001011234"
+
+
+# The partner lists Anna with her personal number, so the hub matches her by it.
+ANNA = {"id": "U1", "name": "Anna", "emailAddress": "anna@x.se", "personalNumber": ANNA_NUMBER}
+
+
+class FakePartner:
+    """An Organisation Kit mocked with `responses`: two accounts for Anna (OWNER of A1,
+    GUEST of A2). `fail(path_regex, status)` makes matching calls fail; `calls` lists the
+    paths called, in order."""
+
+    def __init__(self, mock: responses.RequestsMock):
+        self.accounts = {
+            "A1": {"id": "A1", "customerId": "CUST-1", "name": "Home", "type": "PRIVATE"},
+            "A2": {"id": "A2", "customerId": "CUST-2", "name": "Office", "type": "BUSINESS"},
+        }
+        self.users = {
+            "A1": [
+                {"role": "OWNER", "user": ANNA},
+                {
+                    "role": "GUEST",
+                    "user": {"id": "U2", "name": "Erik", "emailAddress": "erik@x.se"},
+                },
+            ],
+            "A2": [
+                {
+                    "role": "OWNER",
+                    "user": {"id": "U2", "name": "Erik", "emailAddress": "erik@x.se"},
+                },
+                {"role": "GUEST", "user": ANNA},
+            ],
+        }
+        self.version = 1
+        self.failures: list[tuple[re.Pattern, int, dict]] = []
+        self.calls: list[str] = []
+        self.timeouts: list[re.Pattern] = []
+        mock.add_callback(responses.GET, re.compile(rf"{KIT}/.*"), callback=self._answer)
+
+    def fail(self, path_regex: str, status: int = 500, headers: dict | None = None) -> None:
+        self.failures.append((re.compile(path_regex), status, headers or {}))
+
+    def time_out(self, path_regex: str) -> None:
+        self.timeouts.append(re.compile(path_regex))
+
+    def locations(self, account_id: str) -> list[dict]:
+        return [
+            {
+                "id": f"{account_id}-L1",
+                "name": f"Location v{self.version}",
+                "address": "Storgatan 1",
+                "services": [
+                    {
+                        "id": f"{account_id}-S1",
+                        "type": "ELECTRICITY",
+                        "name": "Electricity",
+                        "measurementId": f"M-{account_id}-S1",
+                        "costId": f"C-{account_id}-S1",
+                    }
+                ],
+            }
+        ]
+
+    def _answer(self, request):
+        parts = urlsplit(request.url)
+        path = parts.path.removeprefix("/api/")
+        self.calls.append(path)
+        if any(pattern.fullmatch(path) for pattern in self.timeouts):
+            raise requests.exceptions.ReadTimeout("the partner did not answer in time")
+        for pattern, status, headers in self.failures:
+            if pattern.fullmatch(path):
+                return status, headers, json.dumps({"detail": "failing on purpose"})
+        body = self._body(path, parse_qs(parts.query))
+        if body is None:
+            return 404, {}, json.dumps({"detail": "not found"})
+        return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+    def _body(self, path: str, query: dict):
+        segments = path.split("/")
+        if path == "accounts/search":
+            is_anna = query.get("ssn") == [ANNA_NUMBER] or query.get("email") == ["anna@x.se"]
+            return {"accountIds": sorted(self.accounts) if is_anna else []}
+        if segments[0] == "accounts" and segments[1] in self.accounts:
+            account_id = segments[1]
+            if len(segments) == 2:
+                return self.accounts[account_id]
+            if segments[2] == "users":
+                return self.users[account_id]
+            if segments[2] == "locations":
+                return self.locations(account_id)
+        if segments[0] == "services" and segments[2] == "agreements":
+            return [
+                {
+                    "id": f"{segments[1]}-AG1",
+                    "name": f"Agreement v{self.version}",
+                    "status": "ACTIVE",
+                    "startDate": "2025-01-01",
+                    "endDate": "2027-01-01",
+                }
+            ]
+        if segments[0] == "services" and segments[2] == "products":
+            return [{"id": f"{segments[1]}-P1", "name": "Usage", "price": "1.85", "unit": "kWh"}]
+        return None
+
+
+@pytest.fixture
+def partner():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakePartner(mock)
+
+
+class TaskQueue:
+    """Stands in for django-q2: sync jobs queued after commit wait here until `run()`."""
+
+    def __init__(self):
+        self.queued: list[int] = []
+
+    def add(self, job_id: int) -> None:
+        self.queued.append(job_id)
+
+    def add_continuation(self, job_id: int, slice_number: int) -> None:
+        self.queued.append((job_id, slice_number))
+
+    def run(self) -> int:
+        count = 0
+        while self.queued:
+            task = self.queued.pop(0)
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                import_string("syncing.tasks.sync_job_run_task")(
+                    *(task if isinstance(task, tuple) else (task,))
+                )
+            count += 1
+        return count
+
+
+@pytest.fixture
+def tasks(monkeypatch):
+    queue = TaskQueue()
+    monkeypatch.setattr("syncing.services.sync._enqueue", queue.add)
+    monkeypatch.setattr("syncing.services.sync._enqueue_continuation", queue.add_continuation)
+    return queue
+
+
+@pytest.fixture
+def kit_integration(db):
+    return OrganisationKitIntegrationFactory(name="Energy Co")
+
+
+@pytest.fixture
+def anna(make_user):
+    user = make_user("Owner", username="anna", email="anna@x.se")
+    VerifiedIdentityFactory(user=user, value=ANNA_NUMBER)
+    return user
+
+
+@pytest.fixture
+def connect(django_capture_on_commit_callbacks, tasks):
+    """connect(user, integration) → the connection, its initial sync queued (not run)."""
+    from syncing.services.connections import connection_create
+
+    def make(user, integration, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return connection_create(user=user, integration_id=integration.pk, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def other_user(db):
+    user = UserFactory(username="erik", email="erik@x.se")
+    VerifiedIdentityFactory(user=user, value="197505052345")
+    return user
+
+
+@pytest.fixture
+def request_sync(tasks):
+    """request_sync(connection, kind) → (job, created), queued as after a commit."""
+    from syncing.services.sync import sync_request
+
+    def request(connection, kind):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return sync_request(connection=connection, kind=kind)
+
+    return request
