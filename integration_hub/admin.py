@@ -105,6 +105,7 @@ class IntegrationAdminForm(forms.ModelForm):
             "credential_map",
             "credential_key",
             "enabled",
+            "service_user",
         ]
 
     def clean(self):
@@ -127,6 +128,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "base_url", "auth_type", "credential_key", "enabled")
     list_filter = ("kind", "auth_type", "enabled")
     search_fields = ("name", "base_url")
+    raw_id_fields = ("service_user",)
 
     def save_model(self, request, obj, form, change):
         fields = {

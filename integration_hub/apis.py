@@ -45,7 +45,14 @@ class IntegrationInputSerializer(StrictTypesMixin, serializers.ModelSerializer):
             "credential_map",
             "credential_key",
             "enabled",
+            "service_user",
         ]
+        extra_kwargs = {
+            "service_user": {
+                "help_text": "The hub user (id) the partner's own calls authenticate as, such "
+                "as Sync Account; null for none."
+            }
+        }
 
 
 class IntegrationOutputSerializer(serializers.ModelSerializer):
@@ -75,6 +82,7 @@ _INTEGRATION_ITEM = {
         "credentialMap": {"type": "string"},
         "credentialKey": {"type": "string"},
         "enabled": {"type": "boolean"},
+        "serviceUser": {"type": "integer", "nullable": True},
         "createdAt": {"type": "string", "format": "date-time"},
         "updatedAt": {"type": "string", "format": "date-time"},
     },

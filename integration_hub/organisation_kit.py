@@ -12,6 +12,7 @@ seconds), PartnerServerError (5xx), PartnerTimeout, and PartnerError for anythin
 
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -76,6 +77,18 @@ def _partner_error(error: OutboundError) -> PartnerError:
     return PartnerError(message, status_code=status)
 
 
+def _segment(value: str) -> str:
+    """One path segment, percent-encoded, so that an id never reaches another path."""
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise PartnerNotFound(f"{text!r} is not an id.")
+    return quote(text, safe="")
+
+
+def _invoice_path(account_id: str, invoice_id: str) -> str:
+    return f"accounts/{_segment(account_id)}/invoices/{_segment(invoice_id)}"
+
+
 def _iso(day: date | str | None) -> str | None:
     return day.isoformat() if isinstance(day, date) else day
 
@@ -131,45 +144,51 @@ class OrganisationKitClient:
         return [str(account_id) for account_id in account_ids]
 
     def account_get(self, account_id: str) -> dict:
-        return self._object("GET", f"accounts/{account_id}")
+        return self._object("GET", f"accounts/{_segment(account_id)}")
 
     def account_users(self, account_id: str) -> list[dict]:
-        return self._list(f"accounts/{account_id}/users")
+        return self._list(f"accounts/{_segment(account_id)}/users")
 
     def account_locations(self, account_id: str) -> list[dict]:
-        return self._list(f"accounts/{account_id}/locations")
+        return self._list(f"accounts/{_segment(account_id)}/locations")
 
     def service_agreements(self, service_id: str) -> list[dict]:
-        return self._list(f"services/{service_id}/agreements")
+        return self._list(f"services/{_segment(service_id)}/agreements")
 
     def service_products(self, service_id: str) -> list[dict]:
-        return self._list(f"services/{service_id}/products")
+        return self._list(f"services/{_segment(service_id)}/products")
 
     def account_invoices(
         self, account_id: str, *, from_date: date | str, to_date: date | str
     ) -> list[dict]:
         params = {"fromDate": _iso(from_date), "toDate": _iso(to_date)}
-        return self._list(f"accounts/{account_id}/invoices", params=params)
+        return self._list(f"accounts/{_segment(account_id)}/invoices", params=params)
 
     def invoice_url(self, account_id: str, invoice_id: str) -> str:
-        body = self._object("GET", f"accounts/{account_id}/invoices/{invoice_id}/url")
+        body = self._object(
+            "GET", f"accounts/{_segment(account_id)}/invoices/{_segment(invoice_id)}/url"
+        )
         if not isinstance(body.get("url"), str):
             raise PartnerError("GET invoice url: no url in the answer")
         return body["url"]
 
     def invoice_stream(self, account_id: str, invoice_id: str) -> requests.Response:
         """The open response: iterate `iter_content()` and close it."""
-        return self._call("GET", f"accounts/{account_id}/invoices/{invoice_id}/stream", stream=True)
+        return self._call(
+            "GET",
+            f"accounts/{_segment(account_id)}/invoices/{_segment(invoice_id)}/stream",
+            stream=True,
+        )
 
     def measurements(
         self, measurement_id: str, *, from_date: date | str, to_date: date | str
     ) -> dict:
         params = {"fromDate": _iso(from_date), "toDate": _iso(to_date)}
-        return self._object("GET", f"measurements/{measurement_id}", params=params)
+        return self._object("GET", f"measurements/{_segment(measurement_id)}", params=params)
 
     def cost(self, cost_id: str, *, from_date: date | str, to_date: date | str) -> dict:
         params = {"fromDate": _iso(from_date), "toDate": _iso(to_date)}
-        return self._object("GET", f"costs/{cost_id}", params=params)
+        return self._object("GET", f"costs/{_segment(cost_id)}", params=params)
 
     # Writes
 
@@ -185,11 +204,11 @@ class OrganisationKitClient:
             for key, value in (("phoneNumber", phone_number), ("emailAddress", email_address))
             if value is not None
         }
-        return self._object("PATCH", f"users/{user_id}", json=body)
+        return self._object("PATCH", f"users/{_segment(user_id)}", json=body)
 
     def user_add(self, account_id: str, *, user: dict, role: str = "GUEST") -> dict:
         response = self._call(
-            "POST", f"accounts/{account_id}/users", json={"role": role, "user": user}
+            "POST", f"accounts/{_segment(account_id)}/users", json={"role": role, "user": user}
         )
         try:
             body = response.json()
@@ -200,7 +219,7 @@ class OrganisationKitClient:
     def event_report(self, account_id: str, *, event_type: str, timestamp: int, data: dict) -> None:
         self._call(
             "POST",
-            f"accounts/{account_id}/events",
+            f"accounts/{_segment(account_id)}/events",
             json={"type": event_type, "timestamp": timestamp, "data": data},
         )
 

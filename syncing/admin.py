@@ -3,7 +3,7 @@ change goes through the services, the API or `manage.py identity`)."""
 
 from django.contrib import admin
 
-from .models import Connection, SyncJob, VerifiedIdentity
+from .models import Connection, Notification, SyncJob, VerifiedIdentity
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -36,3 +36,11 @@ class SyncJobAdmin(ReadOnlyAdmin):
     list_display = ["id", "connection", "kind", "status", "step", "started_at", "finished_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["connection"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["id", "user", "kind", "invoice_id", "created_at", "delivered_at", "reported_at"]
+    list_filter = ["kind", ("delivered_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["invoice_id", "user__username"]

@@ -2,9 +2,18 @@ from django.apps import AppConfig
 
 
 def connections_panel_context(request) -> dict:
-    from .selectors import connection_list
+    from .selectors import connection_list, notification_list
 
-    return {"connections": list(connection_list(user=request.user))}
+    return {
+        "connections": list(connection_list(user=request.user)),
+        "notifications": list(notification_list(user=request.user, unread_only=True)[:5]),
+    }
+
+
+def _sync_on_sign_in(sender, request, user, **kwargs) -> None:
+    from .services.triggers import sync_on_sign_in
+
+    sync_on_sign_in(user=user)
 
 
 class SyncingConfig(AppConfig):
@@ -14,8 +23,17 @@ class SyncingConfig(AppConfig):
     verbose_name = "Connections and inbound sync"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         from integration_hub import dashboard, roles
-        from integration_hub.schedules import MINUTES, ScheduleSpec, schedule_declare
+        from integration_hub.schedules import CRON, MINUTES, ScheduleSpec, schedule_declare
+        from integration_hub.system_settings import settings_declare
+
+        from .settings import SYNCING_SETTINGS
+
+        settings_declare(*SYNCING_SETTINGS)
+        # Reference 000: account data is fetched at each sign-in.
+        user_logged_in.connect(_sync_on_sign_in, dispatch_uid="syncing.sync_on_sign_in")
 
         dashboard.panel_register(
             dashboard.Panel(
@@ -36,3 +54,40 @@ class SyncingConfig(AppConfig):
                 minutes=5,
             )
         )
+        for spec in (
+            # Every hour on the hour; runs only inside InvoiceSyncHours (local time).
+            ScheduleSpec(
+                name="syncing.invoices_hourly",
+                func="syncing.tasks.invoice_sync_hourly_task",
+                schedule_type=CRON,
+                cron="0 * * * *",
+            ),
+            # 02:00 every night: an account sync for every customerId (reference 000).
+            ScheduleSpec(
+                name="syncing.accounts_nightly",
+                func="syncing.tasks.account_sync_nightly_task",
+                schedule_type=CRON,
+                cron="0 2 * * *",
+            ),
+            # 04:00 every day: a full sync of the connections with autoSync (reference 002).
+            ScheduleSpec(
+                name="syncing.auto_sync_daily",
+                func="syncing.tasks.auto_sync_daily_task",
+                schedule_type=CRON,
+                cron="0 4 * * *",
+            ),
+            # Every 5 minutes: notifications whose delivery failed are tried again.
+            ScheduleSpec(
+                name="syncing.notifications_retry",
+                func="syncing.tasks.notifications_deliver_task",
+                schedule_type=MINUTES,
+                minutes=5,
+            ),
+        ):
+            schedule_declare(spec)
+        view = [
+            f"syncing.view_{model}"
+            for model in ("connection", "syncjob", "verifiedidentity", "notification")
+        ]
+        roles.role_permissions_declare(roles.JOB_ADMIN, *view)
+        roles.role_permissions_declare(roles.SYSTEM_CONFIG, *view)

@@ -118,6 +118,8 @@ class SyncJob(TimeStampedModel):
         INITIAL = "INITIAL", "Initial (steps 1-4)"
         ALL = "ALL", "All (steps 1-4)"
         ACCOUNT = "ACCOUNT", "Account (steps 1-3)"
+        ACCOUNT_INVOICES = "ACCOUNT_INVOICES", "Account, then invoices (Sync Account)"
+        INVOICES = "INVOICES", "Invoices"
         LIST_ACCOUNTS = "LIST_ACCOUNTS", "List accounts, then all"
 
     class Status(models.TextChoices):
@@ -231,6 +233,9 @@ class AccountUser(models.Model):
     name = models.CharField(max_length=200, blank=True)
     email_address = models.CharField(max_length=254, blank=True)
     phone_number = models.CharField(max_length=50, blank=True)
+    # This partner user is the connection's hub user (matched on a verified identity): they
+    # may update their own phone number and email.
+    is_hub_user = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["account", "id"]
@@ -294,3 +299,76 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.partner_id
+
+
+class InvoiceState(models.Model):
+    """The last seen status of one partner invoice of a mirrored account. Invoices themselves
+    are never stored (reference 000): only this, to tell when one appears or changes."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invoice_states")
+    invoice_id = models.CharField(max_length=100)
+    status = models.CharField(max_length=20)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["account", "invoice_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "invoice_id"], name="syncing_invoice_state_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Invoice {self.invoice_id}: {self.status}"
+
+
+class Notification(models.Model):
+    """Something the account owner should act on (an invoice appeared as new, or became paid
+    or overdue). One per invoice and kind, whatever the number of runs; delivered through the
+    notifier and reported to the organisation each exactly once (claimed before sending)."""
+
+    class Kind(models.TextChoices):
+        INVOICE_NEW = "INVOICE_NEW", "New invoice"
+        INVOICE_PAID = "INVOICE_PAID", "Invoice paid"
+        INVOICE_OVERDUE = "INVOICE_OVERDUE", "Invoice overdue"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="notifications"
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="notifications")
+    invoice_id = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # Delivery: a sender claims the row until claimed_until, so that two clusters never both
+    # send it; each side effect is marked done separately and retried after next_attempt_at.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivery_error = models.CharField(max_length=500, blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
+    report_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "invoice_id", "kind"], name="syncing_notification_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(delivered_at__isnull=True) | Q(reported_at__isnull=True),
+                name="syncing_notification_undone",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.invoice_id}"

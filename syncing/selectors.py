@@ -4,7 +4,17 @@ from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import Account, Agreement, Connection, Event, EventQueue, Location, Product, Service
+from .models import (
+    Account,
+    Agreement,
+    Connection,
+    Event,
+    EventQueue,
+    Location,
+    Notification,
+    Product,
+    Service,
+)
 
 
 def unix_seconds(moment: datetime | None) -> int | None:
@@ -80,3 +90,11 @@ def connection_accounts(*, connection: Connection) -> QuerySet[Account]:
             ),
         )
     )
+
+
+def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notification]:
+    """The user's notifications, newest first."""
+    notifications = Notification.objects.filter(user=user).select_related("account")
+    if unread_only:
+        notifications = notifications.filter(read_at__isnull=True)
+    return notifications.order_by("-id")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 from .base import TimeStampedModel
@@ -29,6 +30,15 @@ class Integration(TimeStampedModel):
     credential_map = models.CharField(max_length=100, default=DEFAULT_CREDENTIAL_MAP, blank=True)
     credential_key = models.CharField(max_length=100, blank=True)
     enabled = models.BooleanField(default=True)
+    # The hub user the partner's own calls to the hub authenticate as (its token), such as an
+    # organisation calling Sync Account for its customers.
+    service_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="service_integrations",
+    )
 
     class Meta:
         ordering = ["name"]

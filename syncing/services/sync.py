@@ -4,9 +4,11 @@
 2. users and roles (USERS)
 3. locations and services (LOCATIONS)
 4. agreements and products per service (AGREEMENTS, PRODUCTS)
+5. the invoice check of the owned accounts (INVOICES; services/invoices.py)
 
-INITIAL and ALL run 1-4, ACCOUNT runs 1-3, LIST_ACCOUNTS runs 1, ends with
-LIST_ACCOUNTS_SUCCESS carrying the accounts and then queues ALL (reference 002).
+INITIAL and ALL run 1-5, ACCOUNT runs 1-3 (sign-in, nightly), ACCOUNT_INVOICES 1-3 and 5
+(Sync Account), INVOICES 5 (hourly), LIST_ACCOUNTS runs 1, ends with LIST_ACCOUNTS_SUCCESS
+carrying the accounts and then queues ALL (reference 002).
 
 Each step first calls the partner (outside any transaction), then writes its part of the
 mirror, its channels and its events in one transaction: a failure halfway leaves the mirror
@@ -31,10 +33,18 @@ from .sync_steps import StepFailed, StepRunner, SyncAbandoned, account_resource,
 logger = logging.getLogger("syncing")
 
 STEPS_BY_KIND = {
-    SyncJob.Kind.INITIAL: (1, 2, 3, 4),
-    SyncJob.Kind.ALL: (1, 2, 3, 4),
+    SyncJob.Kind.INITIAL: (1, 2, 3, 4, 5),
+    SyncJob.Kind.ALL: (1, 2, 3, 4, 5),
     SyncJob.Kind.ACCOUNT: (1, 2, 3),
+    SyncJob.Kind.ACCOUNT_INVOICES: (1, 2, 3, 5),
+    SyncJob.Kind.INVOICES: (5,),
     SyncJob.Kind.LIST_ACCOUNTS: (1,),
+}
+# The kind a queued sync becomes when a request wants more steps of it (LIST_ACCOUNTS, which
+# chains into ALL by itself, is left as it is).
+_KIND_FOR_STEPS = {
+    (1, 2, 3, 4, 5): SyncJob.Kind.ALL,
+    (1, 2, 3, 5): SyncJob.Kind.ACCOUNT_INVOICES,
 }
 # A running sync whose heartbeat is older than this is failed by the watchdog; a queued one
 # that no worker picked up for QUEUED_STUCK_AFTER too.
@@ -71,15 +81,33 @@ def _enqueue_later(job_id: int, delay_seconds: float) -> None:
     )
 
 
+def _kind_widened(active: SyncJob, kind: str) -> str | None:
+    """The kind that covers the steps of both, when the queued one lacks some of `kind`'s."""
+    if SyncJob.Kind.LIST_ACCOUNTS in (active.kind, kind):
+        return None
+    steps = set(STEPS_BY_KIND[active.kind]) | set(STEPS_BY_KIND[kind])
+    if steps == set(STEPS_BY_KIND[active.kind]):
+        return None
+    return _KIND_FOR_STEPS.get(tuple(sorted(steps)))
+
+
 def sync_request(
     *, connection: Connection, kind: str, acting_user=None, delay_seconds: float = 0
 ) -> tuple[SyncJob, bool]:
     """Queue a sync of `kind` (to start no sooner than `delay_seconds` from now) unless one of
-    this connection is already queued or running (then that one, and False). The database's
-    partial unique constraint decides races."""
+    this connection is already queued or running (then that one, and False). A queued one
+    that lacks steps of `kind` takes them on (an account sync queued at sign-in becomes
+    account + invoices when Sync Account asks for invoices); a running one is left alone. The
+    database's partial unique constraint decides races."""
     with transaction.atomic():
         active = connection.sync_jobs.filter(status__in=SyncJob.ACTIVE).first()
         if active is not None:
+            widened = _kind_widened(active, kind)
+            # Conditional on still being queued: a worker may have claimed it meanwhile.
+            if widened and SyncJob.objects.filter(
+                pk=active.pk, status=SyncJob.Status.QUEUED
+            ).update(kind=widened, updated_at=timezone.now()):
+                active.kind = widened
             return active, False
         try:
             with transaction.atomic():
@@ -189,8 +217,10 @@ def sync_job_run(
                 runner.step_users(accounts)
             elif step == 3:
                 runner.step_locations(accounts)
-            else:
+            elif step == 4:
                 runner.step_agreements_and_products(accounts)
+            else:
+                runner.step_invoices(accounts)
             if remaining and time.monotonic() - slice_started >= SLICE_SECONDS:
                 _job_continue(job_id, next_step=remaining[0])
                 return SyncJob.objects.get(pk=job_id)

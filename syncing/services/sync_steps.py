@@ -165,33 +165,12 @@ class StepRunner:
             )
             for account in accounts
         }
-        identities = list(self.user.verified_identities.values_list("kind", "value"))
-        emails = {v for k, v in identities if k == VerifiedIdentity.Kind.EMAIL}
-        numbers = {v for k, v in identities if k == VerifiedIdentity.Kind.PERSONAL_NUMBER}
         with transaction.atomic():
             job_lock(self.job.pk)
             for account in accounts:
-                account.users.all().delete()
-                roles = set()
-                for entry in users_by_account[account.pk]:
-                    user = entry.get("user") if isinstance(entry.get("user"), dict) else {}
-                    role = str(entry.get("role") or "")
-                    email = str(user.get("emailAddress") or "")
-                    number = str(user.get("personalNumber") or "").replace("-", "")
-                    if email.lower() in emails or (number and number in numbers):
-                        roles.add(role)
-                    AccountUser.objects.create(
-                        account=account,
-                        partner_id=str(user.get("id") or "")[:100],
-                        role=role[:10],
-                        name=str(user.get("name") or "")[:200],
-                        email_address=email[:254],
-                        phone_number=str(user.get("phoneNumber") or "")[:50],
-                    )
-                # DESIGN.md: the role comes from the partner's user roles; least privilege
-                # when the partner does not list the user.
-                account.role = Account.Role.OWNER if "OWNER" in roles else Account.Role.GUEST
-                account.save(update_fields=["role", "updated_at"])
+                account_users_replace(
+                    account=account, entries=users_by_account[account.pk], user=self.user
+                )
                 self.event("USERS_SUCCESS", "ACCOUNT", account_resource(account))
             _channels_set(self.connection, ["users"], is_success=True)
 
@@ -245,6 +224,86 @@ class StepRunner:
                 for account in accounts:
                     self.event(f"{step}_SUCCESS", "ACCOUNT", account_resource(account))
                 _channels_set(self.connection, [channel], is_success=True)
+
+    # Step 5 (reference 000, "Invoice synchronisation")
+
+    def step_invoices(self, accounts: list[Account]) -> None:
+        """Only the accounts this user owns: invoices, and so their notifications, are for
+        account owners (DESIGN.md)."""
+        from .invoices import invoice_states_apply, invoices_recent
+
+        self.heartbeat("INVOICES")
+        owned = [account for account in accounts if account.role == Account.Role.OWNER]
+        fetched = {
+            account.pk: self.fetch(
+                "INVOICES",
+                ["invoices"],
+                partial(invoices_recent, self.kit, account.partner_id),
+                account_resource(account),
+            )
+            for account in owned
+        }
+        with transaction.atomic():
+            job_lock(self.job.pk)
+            created = 0
+            for account in owned:
+                notifications = invoice_states_apply(account=account, invoices=fetched[account.pk])
+                created += len(notifications)
+                # The event says what happened, never what the invoices hold (not stored).
+                self.event(
+                    "INVOICES_SUCCESS",
+                    "ACCOUNT",
+                    {
+                        **account_resource(account),
+                        "invoice_count": len(fetched[account.pk]),
+                        "notification_count": len(notifications),
+                    },
+                )
+            _channels_set(self.connection, ["invoices"], is_success=True)
+            if created:
+                transaction.on_commit(partial(notifications_deliver_enqueue, self.connection.pk))
+
+
+def notifications_deliver_enqueue(connection_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task(
+        "syncing.tasks.notifications_deliver_task",
+        connection_id,
+        task_name=f"notifications of connection {connection_id}",
+    )
+
+
+def account_users_replace(*, account: Account, entries: list[dict], user) -> Account:
+    """Inside a transaction: the account's mirrored users as the partner lists them, and the
+    hub user's role on it from the entries matching one of their verified identities."""
+    identities = list(user.verified_identities.values_list("kind", "value"))
+    emails = {v for k, v in identities if k == VerifiedIdentity.Kind.EMAIL}
+    numbers = {v for k, v in identities if k == VerifiedIdentity.Kind.PERSONAL_NUMBER}
+    account.users.all().delete()
+    roles = set()
+    for entry in entries:
+        partner_user = entry.get("user") if isinstance(entry.get("user"), dict) else {}
+        role = str(entry.get("role") or "")
+        email = str(partner_user.get("emailAddress") or "")
+        number = str(partner_user.get("personalNumber") or "").replace("-", "")
+        is_hub_user = email.lower() in emails or bool(number and number in numbers)
+        if is_hub_user:
+            roles.add(role)
+        AccountUser.objects.create(
+            account=account,
+            partner_id=str(partner_user.get("id") or "")[:100],
+            role=role[:10],
+            name=str(partner_user.get("name") or "")[:200],
+            email_address=email[:254],
+            phone_number=str(partner_user.get("phoneNumber") or "")[:50],
+            is_hub_user=is_hub_user,
+        )
+    # DESIGN.md: the role comes from the partner's user roles; least privilege when the
+    # partner does not list the user.
+    account.role = Account.Role.OWNER if "OWNER" in roles else Account.Role.GUEST
+    account.save(update_fields=["role", "updated_at"])
+    return account
 
 
 def _locations_write(account: Account, locations: list[dict]) -> None:

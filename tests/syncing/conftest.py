@@ -1,11 +1,13 @@
 import json
 import re
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 import responses
 from django.test import TestCase
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from tests.factories import OrganisationKitIntegrationFactory, UserFactory, VerifiedIdentityFactory
@@ -18,12 +20,27 @@ ANNA_NUMBER = "198001011234"
 ANNA = {"id": "U1", "name": "Anna", "emailAddress": "anna@x.se", "personalNumber": ANNA_NUMBER}
 
 
+PDF = b"%PDF-1.4 fake invoice\n%%EOF\n"
+
+
+def invoice(invoice_id: str, status: str, issued: date) -> dict:
+    return {
+        "id": invoice_id,
+        "status": status,
+        "amount": "123.45",
+        "currency": "SEK",
+        "issueDate": issued.isoformat(),
+        "dueDate": (issued + timedelta(days=30)).isoformat(),
+    }
+
+
 class FakePartner:
     """An Organisation Kit mocked with `responses`: two accounts for Anna (OWNER of A1,
     GUEST of A2). `fail(path_regex, status)` makes matching calls fail; `calls` lists the
     paths called, in order."""
 
     def __init__(self, mock: responses.RequestsMock):
+        self.mock = mock  # for the tests' own mocked endpoints (a notification webhook)
         self.accounts = {
             "A1": {"id": "A1", "customerId": "CUST-1", "name": "Home", "type": "PRIVATE"},
             "A2": {"id": "A2", "customerId": "CUST-2", "name": "Office", "type": "BUSINESS"},
@@ -44,11 +61,24 @@ class FakePartner:
                 {"role": "GUEST", "user": ANNA},
             ],
         }
+        today = timezone.localdate()
+        # Two invoices of A1 within a month (the first invoice window), none of A2.
+        self.invoices = {
+            "A1": [
+                invoice("INV-2", "new", today - timedelta(days=5)),
+                invoice("INV-1", "paid", today - timedelta(days=20)),
+            ],
+            "A2": [],
+        }
+        self.has_pdf_stream = True
         self.version = 1
         self.failures: list[tuple[re.Pattern, int, dict]] = []
         self.calls: list[str] = []
         self.timeouts: list[re.Pattern] = []
-        mock.add_callback(responses.GET, re.compile(rf"{KIT}/.*"), callback=self._answer)
+        self.events: list[dict] = []
+        self.query_calls: list[str] = []
+        for method in (responses.GET, responses.POST, responses.PATCH):
+            mock.add_callback(method, re.compile(rf"{KIT}/.*"), callback=self._answer)
 
     def fail(self, path_regex: str, status: int = 500, headers: dict | None = None) -> None:
         self.failures.append((re.compile(path_regex), status, headers or {}))
@@ -74,19 +104,56 @@ class FakePartner:
             }
         ]
 
+    def invoice_calls(self, account_id: str = "A1") -> list[dict]:
+        """The query of each invoices call of an account, in order."""
+        return [
+            {key: values[0] for key, values in parse_qs(urlsplit(call).query).items()}
+            for call in self.query_calls
+            if urlsplit(call).path == f"accounts/{account_id}/invoices"
+        ]
+
     def _answer(self, request):
         parts = urlsplit(request.url)
         path = parts.path.removeprefix("/api/")
-        self.calls.append(path)
+        self.calls.append(path if request.method == "GET" else f"{request.method} {path}")
+        self.query_calls.append(f"{path}?{parts.query}")
         if any(pattern.fullmatch(path) for pattern in self.timeouts):
             raise requests.exceptions.ReadTimeout("the partner did not answer in time")
         for pattern, status, headers in self.failures:
             if pattern.fullmatch(path):
                 return status, headers, json.dumps({"detail": "failing on purpose"})
+        if request.method != "GET":
+            return self._write(request.method, path, json.loads(request.body or b"{}"))
+        if path.endswith("/stream") and self.has_pdf_stream:
+            return 200, {"Content-Type": "application/pdf"}, PDF
         body = self._body(path, parse_qs(parts.query))
         if body is None:
             return 404, {}, json.dumps({"detail": "not found"})
         return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+    def _write(self, method: str, path: str, body: dict):
+        segments = path.split("/")
+        if method == "PATCH" and segments[0] == "users":
+            found = None
+            for entries in self.users.values():
+                for entry in entries:
+                    if entry["user"]["id"] == segments[1]:
+                        entry["user"] = found = {**entry["user"], **body}
+            if found is None:
+                return 404, {}, json.dumps({"detail": "no such user"})
+            return 200, {"Content-Type": "application/json"}, json.dumps(found)
+        if method == "POST" and segments[0] == "accounts" and segments[2] == "users":
+            user = {**body["user"], "id": f"G{len(self.users[segments[1]])}"}
+            self.users[segments[1]].append({"role": body["role"], "user": user})
+            return (
+                201,
+                {"Content-Type": "application/json"},
+                json.dumps({"role": body["role"], "user": user}),
+            )
+        if method == "POST" and segments[0] == "accounts" and segments[2] == "events":
+            self.events.append({"account": segments[1], **body})
+            return 202, {"Content-Type": "application/json"}, json.dumps({"accepted": True})
+        return 404, {}, json.dumps({"detail": "not found"})
 
     def _body(self, path: str, query: dict):
         segments = path.split("/")
@@ -101,6 +168,26 @@ class FakePartner:
                 return self.users[account_id]
             if segments[2] == "locations":
                 return self.locations(account_id)
+            if segments[2] == "invoices" and len(segments) == 3:
+                from_date = date.fromisoformat(query["fromDate"][0])
+                to_date = date.fromisoformat(query["toDate"][0])
+                return [
+                    item
+                    for item in self.invoices[account_id]
+                    if from_date <= date.fromisoformat(item["issueDate"]) <= to_date
+                ]
+            if segments[2] == "invoices" and segments[4] == "url":
+                if segments[3] not in {item["id"] for item in self.invoices[account_id]}:
+                    return None
+                return {"url": f"https://files.example.com/{segments[3]}.pdf"}
+        if segments[0] in ("measurements", "costs"):
+            key = "measurementId" if segments[0] == "measurements" else "costId"
+            return {
+                key: segments[1],
+                "unit": "kWh",
+                "currency": "SEK",
+                "values": [{"timestamp": 1763800000, "value": "1.25"}],
+            }
         if segments[0] == "services" and segments[2] == "agreements":
             return [
                 {
@@ -127,6 +214,7 @@ class TaskQueue:
 
     def __init__(self):
         self.queued: list[int] = []
+        self.deliveries = 0
 
     def add(self, job_id: int) -> None:
         self.queued.append(job_id)
@@ -134,11 +222,20 @@ class TaskQueue:
     def add_continuation(self, job_id: int, slice_number: int) -> None:
         self.queued.append((job_id, slice_number))
 
+    def add_delivery(self, connection_id: int) -> None:
+        self.queued.append(("deliver", connection_id))
+
     def run(self) -> int:
+        """Run every queued task (and what they queue); returns how many sync-job tasks ran
+        (notification deliveries are counted in `deliveries`)."""
         count = 0
         while self.queued:
             task = self.queued.pop(0)
             with TestCase.captureOnCommitCallbacks(execute=True):
+                if isinstance(task, tuple) and task[0] == "deliver":
+                    import_string("syncing.tasks.notifications_deliver_task")(task[1])
+                    self.deliveries += 1
+                    continue
                 import_string("syncing.tasks.sync_job_run_task")(
                     *(task if isinstance(task, tuple) else (task,))
                 )
@@ -151,6 +248,9 @@ def tasks(monkeypatch):
     queue = TaskQueue()
     monkeypatch.setattr("syncing.services.sync._enqueue", queue.add)
     monkeypatch.setattr("syncing.services.sync._enqueue_continuation", queue.add_continuation)
+    monkeypatch.setattr(
+        "syncing.services.sync_steps.notifications_deliver_enqueue", queue.add_delivery
+    )
     return queue
 
 

@@ -180,3 +180,35 @@ def test_a_user_verifies_themselves_with_bankid_through_the_api_and_then_connect
         format="json",
     )
     assert created.status_code == 201, created.content
+
+
+def test_after_a_full_sync_no_invoice_or_measurement_is_in_the_database(demo, api_as):
+    """Reference 000: invoices and measurements are never stored. Whatever the hub wrote
+    during a full sync and the live reads after it, none of their figures is in any table."""
+    from django.apps import apps
+    from django.core import serializers
+
+    connection, queued = demo
+    assert sync_job_run(job_id=queued.pop()).status == SyncJob.Status.SUCCESS
+    owner = api_as(connection.user)
+    service = Account.objects.get(partner_id="A1001").locations.first().services.first()
+    base = f"/api/v1/connections/{connection.pk}"
+    invoices = owner.get(f"{base}/accounts/A1001/invoices/").json()
+    measured = owner.get(f"{base}/services/{service.partner_id}/measurements/").json()
+    cost = owner.get(f"{base}/services/{service.partner_id}/cost/").json()
+    assert len(invoices) == 12
+    assert measured["values"]
+    assert cost["values"]
+
+    stored = "".join(
+        serializers.serialize("json", model.objects.all())
+        for model in apps.get_models()
+        if model._meta.app_label in ("syncing", "integration_hub", "django_q")
+    )
+    for invoice in invoices:
+        assert f'"{invoice["amount"]}"' not in stored
+    figures = {point["value"] for point in measured["values"] + cost["values"]}
+    assert not {value for value in figures if f'"{value}"' in stored}
+    # What is kept: the last seen status of the invoices of the owned accounts, and the
+    # notifications of the latest (new) invoices.
+    assert connection.notifications.filter(kind="INVOICE_NEW").exists()
