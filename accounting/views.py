@@ -3,11 +3,12 @@ last SyncRecord, and a Sync button."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from integration_hub import roles
 from integration_hub.selectors import subscribers_owned_by
 
 from .models import AccountingIntegration
@@ -22,6 +23,9 @@ def accounting_panel_context(request: HttpRequest) -> dict:
 @login_required
 @require_POST
 def panel_sync(request: HttpRequest, accounting_integration_id: int):
+    # As the API: an Owner (the role) of the integration's subscriber, or a superuser.
+    if not roles.user_has_role(request.user, roles.OWNER):
+        raise PermissionDenied("Only Owners may start a Sync.")
     accounting_integration = get_object_or_404(
         AccountingIntegration.objects.select_related("integration"),
         pk=accounting_integration_id,

@@ -17,7 +17,7 @@ import uuid
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -49,6 +49,12 @@ STUCK_AFTER = timedelta(minutes=10)
 # A queued record whose task never started (no cluster, lost task).
 QUEUED_STUCK_AFTER = timedelta(hours=1)
 ERROR_CHARS = 1000
+# Before reading the window, wait (at most this long) for the write transactions that began
+# before windowEnd to end: on PostgreSQL an order saved before windowEnd may commit after it.
+WRITERS_WAIT_SECONDS = 60.0
+# Transactions begun this soon after windowEnd count too: the order's updated_at is the
+# application server's clock, the transaction's start the database's.
+CLOCK_MARGIN = timedelta(seconds=5)
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0c3f5e-8d4c-4a53-9a52-4a1f0a6f0e04")
 
 
@@ -112,6 +118,38 @@ def _claim(sync_record_id: int) -> SyncRecord | None:
             update_fields=["status", "started_at", "window_end", "window_start", "updated_at"]
         )
     return record
+
+
+class WindowNotSettled(Exception):
+    """Write transactions begun before windowEnd were still open after WRITERS_WAIT_SECONDS."""
+
+
+def _window_settle(window_end, *, wait_seconds: float = WRITERS_WAIT_SECONDS) -> None:
+    """Wait until no transaction that began before windowEnd (+ CLOCK_MARGIN) is open, so
+    that every order with updated_at <= windowEnd is committed and visible before the window
+    is read; else the next window, starting at this windowEnd, would never see it. SQLite
+    runs one writer at a time, and this run's claim committed after it: nothing to wait for."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*), min(xact_start) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend' AND state <> 'idle'"
+                " AND xact_start < %s",
+                [window_end + CLOCK_MARGIN],
+            )
+            open_count, oldest = cursor.fetchone()
+        if not open_count:
+            return
+        if time.monotonic() > deadline:
+            raise WindowNotSettled(
+                f"{open_count} database transaction(s) open since {oldest.isoformat()} may "
+                f"still write orders of this window; waited {wait_seconds:.0f} s."
+            )
+        time.sleep(0.1)
 
 
 def idempotency_key_for(record: SyncRecord, key: str, content: dict) -> str:
@@ -189,11 +227,18 @@ def sync_record_run(*, sync_record_id: int) -> SyncRecord | None:
     if record is None:
         return SyncRecord.objects.filter(pk=sync_record_id).first()
     try:
-        with transaction.atomic():
-            order_count = _packets_build(record)
-            _heartbeat(record, order_count=order_count)
+        _window_settle(record.window_end)
+    except WindowNotSettled as exc:
+        sync_record_fail(sync_record_id=record.pk, reason=f"Orders still being written: {exc}")
+        return SyncRecord.objects.get(pk=record.pk)
+    try:
+        # Packets are committed batch by batch (no long transaction holding SQLite's write
+        # lock, heartbeats seen by the watchdog); a failure removes the ones written.
+        order_count = _packets_build(record)
+        _heartbeat(record, order_count=order_count)
     except Exception as exc:
         logger.exception("Accounting sync record %s failed while transforming", record.pk)
+        record.packets.all().delete()
         sync_record_fail(
             sync_record_id=record.pk, reason=f"Transforming the orders failed: {exc!r}"
         )

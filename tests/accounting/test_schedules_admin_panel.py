@@ -107,6 +107,19 @@ def test_another_subscribers_owner_cannot_press_sync_on_this_integration(client,
     assert not SyncRecord.objects.exists()
 
 
+def test_a_user_listed_as_owner_without_the_owner_role_cannot_press_sync(client, make_user, tasks):
+    from integration_hub.models import SubscriberOwner
+    from integration_hub.selectors import default_subscriber
+
+    accounting_integration = AccountingIntegrationFactory()
+    former_owner = make_user()  # the Owner role was taken away in the admin
+    SubscriberOwner.objects.create(user=former_owner, subscriber=default_subscriber())
+    client.force_login(former_owner)
+
+    assert client.post(f"/accounting/{accounting_integration.pk}/sync/").status_code == 403
+    assert not SyncRecord.objects.exists()
+
+
 def test_the_demo_sets_up_a_summarised_integration_with_maps_over_the_demo_data_once():
     first = accounting_demo_setup(base_url="http://127.0.0.1:8000")
     again = accounting_demo_setup(base_url="http://127.0.0.1:8000")

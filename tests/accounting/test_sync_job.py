@@ -222,6 +222,57 @@ def test_a_crash_halfway_leaves_the_window_and_the_rerun_covers_the_same_orders(
     assert sorted(b["reference"] for b in _sent_bodies()) == [f"T{n}" for n in range(5)]
 
 
+class WorkerKilled(BaseException):
+    """What a SIGKILL looks like from the inside: nothing after it runs, no except catches it."""
+
+
+@responses.activate
+def test_a_worker_killed_while_delivering_leaves_the_window_and_the_rerun_repeats_its_keys(
+    accounting_integration, tasks, post_order, monkeypatch
+):
+    responses.post(BOOKS_URL, json={}, status=201)
+    first = _sync(accounting_integration, tasks)
+    for n in range(3):
+        post_order(f"T{n}")
+    real_send = sync_services._packet_send
+
+    def killed_after_the_first(client, packet):
+        if len(responses.calls) == 1:
+            raise WorkerKilled
+        real_send(client, packet)
+
+    monkeypatch.setattr(sync_services, "_packet_send", killed_after_the_first)
+    record = sync_request(accounting_integration=accounting_integration, acting_user=None)
+    with pytest.raises(WorkerKilled):
+        tasks.run()
+    record.refresh_from_db()
+    assert record.status == SyncRecord.Status.IN_PROGRESS
+    assert record.packets.filter(state=Packet.State.SENT).count() == 1
+    keys_of_the_killed_run = dict(record.packets.values_list("key", "idempotency_key"))
+
+    later = timezone.now() + sync_services.STUCK_AFTER + timedelta(minutes=1)
+    with monkeypatch.context() as clock:
+        clock.setattr(sync_services.timezone, "now", lambda: later)
+        assert sync_records_watchdog() == [record.pk]
+    monkeypatch.setattr(sync_services, "_packet_send", real_send)
+    record.refresh_from_db()
+    assert record.status == SyncRecord.Status.FAILED
+    assert "window did not move" in record.failure_reason
+
+    tasks.queued.clear()
+    rerun = _sync(accounting_integration, tasks)
+    assert rerun.status == SyncRecord.Status.SUCCESS
+    assert rerun.window_start == first.window_end
+    sent = responses.calls[1:]
+    assert sorted(json.loads(c.request.body)["reference"] for c in sent) == ["T0", "T1", "T2"]
+    # The packet delivered before the kill goes again with the same key: the receiver can
+    # tell it is a repeat.
+    keys = {
+        json.loads(c.request.body)["reference"]: c.request.headers["Idempotency-Key"] for c in sent
+    }
+    assert keys == keys_of_the_killed_run
+
+
 def test_the_watchdog_fails_a_record_stuck_in_progress_and_the_window_stays(
     accounting_integration, post_order
 ):
