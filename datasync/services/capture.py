@@ -171,7 +171,11 @@ def on_order_posted(sender, *, order: Order, **kwargs) -> None:
         customer_key=customer.customer_id if customer else "",
     )
     if customer is not None:
-        _customer_capture(customer, Action.UPDATE)
+        # The customer as committed, read under its row lock: a change of the customer still
+        # open in another transaction (captured earlier, so sent first) commits before this
+        # is read and captured after it, so the receiver never ends with the older state.
+        locked = Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        _customer_capture(locked or customer, Action.UPDATE)
 
 
 def capture_receivers_connect() -> None:

@@ -5,7 +5,9 @@ batch one transaction that also deletes it from pending; 3. POSTs in capture ord
 id order), one message per request or up to DataSyncMessagesPerRequest.
 
 No HTTP call is made inside a database transaction: records are read, the POST is sent, and
-what it delivered is deleted afterwards (in groups at most FLUSH_SECONDS apart). A record's
+what it delivered is deleted afterwards, in groups at most FLUSH_SECONDS apart: before each
+POST, what was delivered is deleted first when that POST, judged by the recent ones, could
+end past FLUSH_SECONDS after the oldest delivery not yet deleted. A record's
 id is its message's uniqueId, so a crash between the 2xx and that delete repeats the message
 with the same uniqueId. A failure stops the run, keeps the record and its customer's later
 records queued in order, counts an attempt and sets a backoff. A long drain stops after
@@ -236,6 +238,8 @@ class _Drain:
         self.waiting_customers: set[tuple[int, str]] = set()
         self.delivered: list[int] = []
         self.delivered_since = 0.0
+        # How long the next POST may take: the slowest recent one, fading slowly.
+        self.expected_post_seconds = 0.0
         self.client: OutboundClient | None = None
         self.now = timezone.now()
 
@@ -323,6 +327,12 @@ class _Drain:
     # -- one POST ---------------------------------------------------------------------------
     def post(self, batch: list[_Record]) -> None:
         self.tick()
+        if (
+            self.delivered
+            and time.monotonic() - self.delivered_since + self.expected_post_seconds
+            >= FLUSH_SECONDS
+        ):
+            self.flush()  # else the delivered ones could wait on this POST past FLUSH_SECONDS
         ids = [r.id for r in batch]
         body = body_from_messages(
             [
@@ -337,9 +347,12 @@ class _Drain:
             ]
         )
         headers = delivery_headers(webhook_id=webhook_id_for(ids), body=body)
+        started = time.monotonic()
         try:
             response = ensure_success(self.client.post("", data=body, headers=headers))
             response.content  # noqa: B018 (read it all, so the connection is reused)
+            took = time.monotonic() - started
+            self.expected_post_seconds = max(took, self.expected_post_seconds * 0.9)
         except OutboundHTTPError as exc:
             self.fail(
                 batch,

@@ -107,7 +107,8 @@ def test_a_refused_connection_fails_the_run(db):
     _queue_two_changes()
     run = _run()
     assert run.status == "FAILED"
-    assert "refused" in run.last_error.lower() or "failed" in run.last_error.lower()
+    # The token endpoint is asked first: the run says that it refused the connection.
+    assert f"127.0.0.1:{port}/token failed: Connection refused" in run.last_error
     assert ProgressRecord.objects.count() == 2
 
 
@@ -121,6 +122,7 @@ def test_a_receiver_that_refuses_the_api_connection_counts_an_attempt(local_rece
     _queue_two_changes()
     run = _run()
     assert run.status == "FAILED"
+    assert f"127.0.0.1:{port}/api failed: Connection refused" in run.last_error
     assert ProgressRecord.objects.order_by("id").first().attempts == 1
 
 

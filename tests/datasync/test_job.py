@@ -105,7 +105,13 @@ def test_records_are_delivered_in_capture_order_per_customer_across_batches(
 
 
 def test_the_progress_queue_is_sent_before_pending_records_are_moved(datasync_on, mocked_receiver):
-    mocked_receiver.post(API_URL, json={})
+    pending_at_each_post = []
+
+    def answer(request):
+        pending_at_each_post.append(CustomerPendingRecord.objects.count())
+        return 200, {}, "{}"
+
+    mocked_receiver.add_callback("POST", API_URL, callback=answer)
     ProgressRecord.objects.create(
         object_name="Customer",
         unique_id="OLD",
@@ -117,6 +123,38 @@ def test_the_progress_queue_is_sent_before_pending_records_are_moved(datasync_on
     _customer("NEW")
     _run()
     assert _messages(mocked_receiver)[0]["payload"] == "OLD"
+    # When OLD went, NEW was still pending: the progress queue went before the move.
+    assert pending_at_each_post == [1, 0]
+
+
+def test_with_a_slow_receiver_each_delivered_record_leaves_the_queue_before_the_next_post(
+    datasync_on, mocked_receiver, monkeypatch
+):
+    """DESIGN.md: a record delivered is removed right after its 2xx (or in groups at most
+    100 ms apart), so only the POST in flight is repeated after a crash."""
+    from types import SimpleNamespace
+
+    from datasync.services import run as run_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(
+        run_module, "time", SimpleNamespace(monotonic=lambda: clock[0], time=run_module.time.time)
+    )
+    still_queued_at_each_post = []
+
+    def slow_answer(request):
+        still_queued_at_each_post.append(ProgressRecord.objects.count())
+        clock[0] += 0.3  # each POST takes 300 ms
+        return 200, {}, "{}"
+
+    mocked_receiver.add_callback("POST", API_URL, callback=slow_answer)
+    for n in range(4):
+        _customer(f"C{n}")
+
+    assert _run().sent == 4
+
+    # Each POST found only itself and the ones after it queued.
+    assert still_queued_at_each_post == [4, 3, 2, 1]
 
 
 def test_several_messages_go_in_one_post_when_configured(datasync_on, mocked_receiver):

@@ -105,3 +105,83 @@ def test_two_clusters_draining_at_once_deliver_no_record_twice(local_receiver):
     ids = [m["uniqueId"] for m in local_receiver.messages()]
     assert len(ids) == 150
     assert len(set(ids)) == 150
+
+
+@pytest.mark.postgres
+def test_an_order_posted_while_its_customer_changes_never_leaves_the_older_state_last(
+    mocked_receiver,
+):
+    """The order's customer UPDATE is read under the customer's row lock: the receiver's last
+    message of the customer carries the change that committed last."""
+    import json
+    import threading
+    from decimal import Decimal
+
+    from django.db import connection, transaction
+
+    from integration_hub.models import Customer
+    from integration_hub.services.customers import customer_update
+    from integration_hub.services.orders import ItemInput, PaymentInput, order_post
+
+    from .conftest import API_URL, TOKEN_URL
+
+    datasync_configure(api_url=API_URL, token_url=TOKEN_URL)
+    mocked_receiver.post(API_URL, json={})
+    subscriber = default_subscriber()
+    customer_create(subscriber=subscriber, customer_id="C1", first_name="Old")
+    changed, release = threading.Event(), threading.Event()
+
+    def rename():
+        try:
+            with transaction.atomic():
+                customer = Customer.objects.get(customer_id="C1")
+                customer_update(customer=customer, first_name="New")
+                changed.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def post():
+        try:
+            order_post(
+                subscriber=subscriber,
+                retail_transaction_id="T1",
+                business_date=timezone.localdate(),
+                currency="USD",
+                customer=Customer.objects.get(customer_id="C1"),
+                items=[
+                    ItemInput(
+                        revenue_category="Classes",
+                        tax_rate=Decimal("0"),
+                        quantity=Decimal(1),
+                        unit_price=Decimal("10.00"),
+                    )
+                ],
+                payments=[PaymentInput(payment_method="CASH", amount=Decimal("10.00"))],
+            )
+        finally:
+            connection.close()
+
+    renamer = threading.Thread(target=rename)
+    renamer.start()
+    assert changed.wait(timeout=30)
+    poster = threading.Thread(target=post)
+    poster.start()
+    poster.join(timeout=1)  # it waits for the rename's row lock...
+    release.set()  # ...until the rename commits
+    renamer.join(timeout=30)
+    poster.join(timeout=30)
+    assert not poster.is_alive()
+
+    assert datasync_run(trigger=SyncRun.Trigger.COMMAND, honour_backoff=False).status == (
+        "SUCCEEDED"
+    )
+    customer_messages = [
+        json.loads(m["payload"])
+        for call in mocked_receiver.calls
+        if call.request.url == API_URL
+        for m in json.loads(call.request.body)["messages"]
+        if m["type"] == "CUSTOMER"
+    ]
+    last_name = customer_messages[-1]["entityInformation"]["individual"]["name"]["name"][0]
+    assert last_name["value"] == "New"
