@@ -91,3 +91,60 @@ def test_the_docs_answer_without_a_trailing_slash_and_without_a_redirect(client)
     response = client.get("/api/docs")
     assert response.status_code == 200
     assert b"swagger-ui" in response.content
+
+
+# The operations an Owner uses, fuzzed as an Owner with data of their own: path ids that come
+# out as whole numbers are pointed at the Owner's subscriber and connection, so that the 2xx,
+# 400 and 409 answers are reached too, not only 403 and 404.
+owner_schema = schema.include(
+    path_regex=r"^/Subscriber_|^/v2\.1/|^/api/v1/(connections|notifications|sync-account)"
+)
+
+
+@pytest.fixture
+def owner_world(owner):
+    from syncing.models import Channel, Connection, VerifiedIdentity
+    from tests.factories import AccountingIntegrationFactory, OrganisationKitIntegrationFactory
+
+    accounting = AccountingIntegrationFactory()
+    accounting.maps.create(kind="PAYMENT_METHOD", source="VISA", target="1200")
+    identity = VerifiedIdentity.objects.create(
+        user=owner,
+        kind="PERSONAL_NUMBER",
+        value="198001011234",
+        method="ADMIN",
+        verified_at=accounting.created_at,
+    )
+    connection = Connection.objects.create(
+        user=owner, integration=OrganisationKitIntegrationFactory(), identity=identity
+    )
+    Channel.objects.create(connection=connection, definition="accounts")
+    ids = {"subscriber_id": accounting.subscriber_id, "connection_id": connection.pk}
+    return Token.objects.create(user=owner).key, ids
+
+
+def _is_whole_number(value) -> bool:
+    return isinstance(value, int) or (isinstance(value, str) and value.isdecimal())
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("_requests_share_the_test_transaction")
+@owner_schema.parametrize()
+@hypothesis.settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        hypothesis.HealthCheck.too_slow,
+        hypothesis.HealthCheck.filter_too_much,
+        hypothesis.HealthCheck.function_scoped_fixture,
+    ],
+)
+def test_the_owners_operations_answer_as_their_schema_documents(case, owner_world, monkeypatch):
+    monkeypatch.setattr("syncing.services.sync._enqueue", lambda job_id: None)
+    token, ids = owner_world
+    for name, value in ids.items():
+        if case.path_parameters and _is_whole_number(case.path_parameters.get(name)):
+            case.path_parameters[name] = value
+    case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=CHECKS)
