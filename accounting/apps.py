@@ -1,6 +1,20 @@
 from django.apps import AppConfig
 
 
+def _record_outcomes(user, since) -> dict:
+    from integration_hub.dashboard import outcome_counts
+    from integration_hub.selectors import subscribers_owned_by
+
+    from .models import SyncRecord
+
+    records = SyncRecord.objects.filter(
+        accounting_integration__subscriber__in=subscribers_owned_by(user), finished_at__gte=since
+    )
+    return outcome_counts(
+        records, succeeded=SyncRecord.Status.SUCCESS, failed=SyncRecord.Status.FAILED
+    )
+
+
 class AccountingConfig(AppConfig):
     """Accounting export: integrations per subscriber, maps, SyncRecords and packets."""
 
@@ -20,6 +34,13 @@ class AccountingConfig(AppConfig):
                 context=accounting_panel_context,
                 visible=lambda user: roles.user_has_role(user, roles.OWNER),
                 order=20,
+            )
+        )
+        dashboard.outcome_source_register(
+            dashboard.OutcomeSource(
+                name="accounting",
+                counts=_record_outcomes,
+                visible=lambda user: roles.user_has_role(user, roles.OWNER),
             )
         )
         records = ("syncrecord", "packet", "accountingintegration", "accountingmap")

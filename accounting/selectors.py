@@ -118,3 +118,48 @@ def active_record_of(accounting_integration: AccountingIntegration) -> SyncRecor
     return SyncRecord.objects.filter(
         accounting_integration=accounting_integration, status__in=SyncRecord.ACTIVE
     ).first()
+
+
+PACKETS_SHOWN_PER_RECORD = 25
+
+
+def records_with_packets(records: list[SyncRecord]) -> list[SyncRecord]:
+    """Give each record `packet_counts` ({state: n}) and `packets_shown` (its failed packets
+    first, then the others, at most PACKETS_SHOWN_PER_RECORD): two queries for a whole page,
+    however many packets a record has."""
+    from django.db.models import Case, Count, F, IntegerField, Value, When, Window
+    from django.db.models.functions import RowNumber
+
+    ids = [record.pk for record in records]
+    counts: dict[int, dict[str, int]] = {record_id: {} for record_id in ids}
+    for record_id, state, n in (
+        Packet.objects.filter(sync_record_id__in=ids)
+        .values_list("sync_record_id", "state")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts[record_id][state] = n
+    failed_first = Case(
+        When(state=Packet.State.FAILED, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    shown: dict[int, list[Packet]] = {record_id: [] for record_id in ids}
+    packets = (
+        Packet.objects.filter(sync_record_id__in=ids)
+        .only("id", "sync_record_id", "key", "state", "response_code", "error", "attempts")
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("sync_record_id")], order_by=[failed_first, F("id")]
+            )
+        )
+        .filter(rank__lte=PACKETS_SHOWN_PER_RECORD)
+        .order_by("sync_record_id", "rank")
+    )
+    for packet in packets:
+        shown[packet.sync_record_id].append(packet)
+    for record in records:
+        record.packet_counts = counts[record.pk]
+        record.packets_shown = shown[record.pk]
+        record.packets_total = sum(counts[record.pk].values())
+    return records

@@ -1,44 +1,112 @@
-"""The accounting panel of the dashboard: each integration of the Owner's subscribers, its
-last SyncRecord, and a Sync button."""
+"""The accounting pages of the web UI: the dashboard panel (each integration of the Owner's
+subscribers with its last SyncRecord and a Sync button) and an integration's page (Sync now,
+its live status, the history with per-packet states and errors, resend of failed packets).
+Owners of the integration's subscriber only, as the API (reference 004)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404, redirect
+from django.core.paginator import Paginator
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from integration_hub import roles
 from integration_hub.selectors import subscribers_owned_by
+from integration_hub.views import safe_next
 
-from .models import AccountingIntegration
-from .selectors import accounting_integrations_of
-from .services.sync import SyncConflict, sync_request
+from .models import AccountingIntegration, SyncRecord
+from .selectors import accounting_integrations_of, records_with_packets, sync_history
+from .services.sync import SyncConflict, packets_resend, sync_request
+
+RECORDS_PER_PAGE = 20
 
 
 def accounting_panel_context(request: HttpRequest) -> dict:
     return {"integrations": accounting_integrations_of(subscribers_owned_by(request.user))}
 
 
-@login_required
-@require_POST
-def panel_sync(request: HttpRequest, accounting_integration_id: int):
+def _owned_integration(request: HttpRequest, accounting_integration_id: int):
     # As the API: an Owner (the role) of the integration's subscriber, or a superuser.
     if not roles.user_has_role(request.user, roles.OWNER):
-        raise PermissionDenied("Only Owners may start a Sync.")
-    accounting_integration = get_object_or_404(
-        AccountingIntegration.objects.select_related("integration"),
+        raise PermissionDenied("Only Owners may see and start accounting syncs.")
+    return get_object_or_404(
+        AccountingIntegration.objects.select_related("integration", "subscriber"),
         pk=accounting_integration_id,
         subscriber__in=subscribers_owned_by(request.user),
     )
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.headers.get("Accept", "").startswith("application/json")
+
+
+@login_required
+@require_POST
+def panel_sync(request: HttpRequest, accounting_integration_id: int):
+    accounting_integration = _owned_integration(request, accounting_integration_id)
     try:
         record = sync_request(
             accounting_integration=accounting_integration, acting_user=request.user
         )
     except SyncConflict as conflict:
-        messages.warning(request, f"{conflict} (record {getattr(conflict.record, 'pk', '?')})")
+        text = f"{conflict} (record {getattr(conflict.record, 'pk', '?')})"
+        if _wants_json(request):
+            return JsonResponse({"detail": text}, status=409)
+        messages.warning(request, text)
     except ValidationError as exc:
-        messages.error(request, "Sync refused: " + " ".join(exc.messages))
+        text = "Sync refused: " + " ".join(exc.messages)
+        if _wants_json(request):
+            return JsonResponse({"detail": text}, status=400)
+        messages.error(request, text)
     else:
+        if _wants_json(request):
+            return JsonResponse({"syncRecordId": record.pk, "status": record.status}, status=202)
         messages.success(request, f"Sync queued (record {record.pk}).")
-    return redirect("dashboard")
+    return redirect(safe_next(request))
+
+
+@login_required
+def integration_detail(request: HttpRequest, accounting_integration_id: int):
+    accounting_integration = _owned_integration(request, accounting_integration_id)
+    page = Paginator(
+        sync_history(accounting_integration=accounting_integration), RECORDS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    records = records_with_packets(list(page.object_list))
+    latest = records[0] if records and page.number == 1 else None
+    return render(
+        request,
+        "accounting/integration_detail.html",
+        {
+            "ai": accounting_integration,
+            "page": page,
+            "records": records,
+            "latest": latest,
+            "is_active": bool(latest and latest.status in SyncRecord.ACTIVE),
+            "history_url": (
+                f"/Subscriber_{accounting_integration.subscriber_id}/AccountingIntegration/"
+                f"Type_{accounting_integration.integration_type}/History"
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def record_resend(request: HttpRequest, accounting_integration_id: int, sync_record_id: int):
+    accounting_integration = _owned_integration(request, accounting_integration_id)
+    record = get_object_or_404(
+        SyncRecord, pk=sync_record_id, accounting_integration=accounting_integration
+    )
+    try:
+        queued = packets_resend(sync_record=record, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        still = record.packets.filter(state="Failed").count()
+        text = f"{queued} failed packet{'s' if queued != 1 else ''} queued to send again."
+        if still:
+            text += f" {still} still lack a map: add it in the admin, then resend."
+        messages.success(request, text)
+    return redirect(reverse("accounting-integration", args=[accounting_integration.pk]))

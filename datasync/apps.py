@@ -1,6 +1,15 @@
 from django.apps import AppConfig
 
 
+def _run_outcomes(user, since) -> dict:
+    from integration_hub.dashboard import outcome_counts
+
+    from .models import SyncRun
+
+    runs = SyncRun.objects.filter(finished_at__gte=since)
+    return outcome_counts(runs, succeeded=SyncRun.Status.SUCCEEDED, failed=SyncRun.Status.FAILED)
+
+
 class DatasyncConfig(AppConfig):
     """Outbound Data Sync (reference 003): change capture, queues and the delivery job."""
 
@@ -38,6 +47,17 @@ class DatasyncConfig(AppConfig):
         ]
         roles.role_permissions_declare(roles.JOB_ADMIN, *view, "datasync.run_datasync")
         roles.role_permissions_declare(roles.SYSTEM_CONFIG, *view)
+        # Data Sync is global: its runs count for admin roles only.
+        dashboard.outcome_source_register(
+            dashboard.OutcomeSource(
+                name="datasync", counts=_run_outcomes, visible=roles.user_has_admin_role
+            )
+        )
+        dashboard.nav_link_register(
+            dashboard.NavLink(
+                title="Data Sync", url_name="datasync-page", visible=roles.user_has_admin_role
+            )
+        )
         dashboard.panel_register(
             dashboard.Panel(
                 name="datasync",

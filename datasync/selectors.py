@@ -21,3 +21,21 @@ def run_list() -> QuerySet[SyncRun]:
 def datasync_panel_context(request) -> dict:
     """The dashboard panel: queue depths, the last runs and the dead letters."""
     return {"depths": queue_depths(), "runs": list(run_list()[:5])}
+
+
+def dead_letters(*, limit: int = 50) -> list[ProgressRecord]:
+    """The oldest dead-lettered records (what the Data Sync page lists for replay)."""
+    return list(
+        ProgressRecord.objects.filter(is_dead_letter=True)
+        .only(
+            "id",
+            "object_name",
+            "unique_id",
+            "action",
+            "subscriber_id",
+            "customer_key",
+            "attempts",
+            "last_error",
+        )
+        .order_by("id")[:limit]
+    )

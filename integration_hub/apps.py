@@ -65,6 +65,16 @@ class IntegrationHubConfig(AppConfig):
                 order=900,
             )
         )
+        dashboard.panel_register(
+            dashboard.Panel(
+                name="outcomes",
+                title="Sync outcomes, last 30 days",
+                template="integration_hub/panels/outcomes.html",
+                context=dashboard.outcomes_panel_context,
+                visible=lambda user: roles.user_has_role(user, roles.OWNER, *roles.ADMIN_ROLES),
+                order=50,
+            )
+        )
         # Every minute, so the dashboard can tell whether a cluster is processing tasks.
         schedules.schedule_declare(
             schedules.ScheduleSpec(

@@ -62,6 +62,8 @@ urlpatterns = [
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("accounting.urls")),
+    path("", include("syncing.web_urls")),
+    path("", include("datasync.web_urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

@@ -1,5 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from integration_hub.dashboard import panels_for
 from integration_hub.selectors import subscribers_owned_by
@@ -12,3 +14,14 @@ def dashboard(request):
         "integration_hub/dashboard.html",
         {"panels": panels_for(request), "subscribers": subscribers_owned_by(request.user)},
     )
+
+
+def safe_next(request, fallback: str = "dashboard") -> str:
+    """The form's `next` when it is a path of this site, else `fallback` (a URL name): never
+    a redirect to somewhere else."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(fallback) if not fallback.startswith("/") else fallback

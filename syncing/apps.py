@@ -2,12 +2,29 @@ from django.apps import AppConfig
 
 
 def connections_panel_context(request) -> dict:
-    from .selectors import connection_list, notification_list
+    from .models import SyncJob
+    from .selectors import connections_with_last_sync, notification_list, queue_position
 
+    connections = connections_with_last_sync(user=request.user)
+    for connection in connections:
+        job = connection.last_job
+        connection.is_syncing = bool(job and job.status in SyncJob.ACTIVE)
+    queue_id, last_event_id = queue_position(user=request.user)
     return {
-        "connections": list(connection_list(user=request.user)),
+        "connections": connections,
+        "queue_id": queue_id,
+        "last_event_id": last_event_id,
         "notifications": list(notification_list(user=request.user, unread_only=True)[:5]),
     }
+
+
+def _sync_outcomes(user, since) -> dict:
+    from integration_hub.dashboard import outcome_counts
+
+    from .models import SyncJob
+
+    jobs = SyncJob.objects.filter(connection__user=user, finished_at__gte=since)
+    return outcome_counts(jobs, succeeded=SyncJob.Status.SUCCESS, failed=SyncJob.Status.ERROR)
 
 
 def _sync_on_sign_in(sender, request, user, **kwargs) -> None:
@@ -44,6 +61,12 @@ class SyncingConfig(AppConfig):
                 visible=lambda user: roles.user_has_role(user, roles.OWNER),
                 order=10,
             )
+        )
+        dashboard.outcome_source_register(
+            dashboard.OutcomeSource(name="connections", counts=_sync_outcomes)
+        )
+        dashboard.nav_link_register(
+            dashboard.NavLink(title="Notifications", url_name="notifications", order=10)
         )
         # Every 5 minutes: fail syncs stuck running or never picked up (SYNC_ALL_ERROR).
         schedule_declare(

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from .models import (
     Account,
@@ -14,6 +14,7 @@ from .models import (
     Notification,
     Product,
     Service,
+    SyncJob,
 )
 
 
@@ -98,3 +99,24 @@ def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notificati
     if unread_only:
         notifications = notifications.filter(read_at__isnull=True)
     return notifications.order_by("-id")
+
+
+def connections_with_last_sync(*, user) -> list[Connection]:
+    """The user's connections, each with `last_job` (its latest sync, or None): three queries
+    whatever the number of connections and syncs."""
+    latest = SyncJob.objects.filter(connection=OuterRef("pk")).order_by("-id").values("id")[:1]
+    connections = list(connection_list(user=user).annotate(last_job_id=Subquery(latest)))
+    jobs = SyncJob.objects.in_bulk([c.last_job_id for c in connections if c.last_job_id])
+    for connection in connections:
+        connection.last_job = jobs.get(connection.last_job_id)
+    return connections
+
+
+def queue_position(*, user) -> tuple[int | None, int]:
+    """The user's default queue id (None before their first connection) and its last event
+    id, from which a page polls for what comes next."""
+    queue = queue_list(user=user).filter(name=EventQueue.DEFAULT_NAME).first()
+    if queue is None:
+        return None, 0
+    last = queue.events.order_by("-id").values_list("id", flat=True).first()
+    return queue.pk, last or 0

@@ -363,8 +363,11 @@ def _product(service: Service, item: dict) -> Product:
 
 
 def account_resource(account: Account) -> dict:
+    """An account as events carry it; connection_id tells a user's connections apart in
+    their one queue."""
     return {
         "id": account.partner_id,
+        "connection_id": str(account.connection_id),
         "customer_id": account.customer_id,
         "name": account.name,
         "type": account.type,

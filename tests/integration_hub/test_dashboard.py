@@ -15,13 +15,13 @@ def test_an_owner_sees_connections_and_accounting_but_not_data_sync(client, owne
     client.force_login(owner)
     response = client.get("/")
     assert response.status_code == 200
-    assert _panels(response) == {"connections", "accounting"}
+    assert _panels(response) == {"connections", "accounting", "outcomes"}
     assert "Owner of: Default subscriber" in response.content.decode()
 
 
 def test_admin_roles_see_data_sync_and_background_jobs(client, job_admin):
     client.force_login(job_admin)
-    assert _panels(client.get("/")) == {"datasync", "system"}
+    assert _panels(client.get("/")) == {"datasync", "system", "outcomes"}
 
 
 def test_a_user_without_roles_is_told_what_to_ask_for(client, plain_user):
