@@ -71,7 +71,12 @@ class SyncRecordAdmin(admin.ModelAdmin):
         "packets_sent",
         "packets_failed",
     ]
-    list_filter = ["status", ("requested_at", admin.DateFieldListFilter)]
+    list_filter = [
+        "status",
+        "accounting_integration__integration_type",
+        ("requested_at", admin.DateFieldListFilter),
+    ]
+    search_fields = ["=id", "accounting_integration__subscriber__name", "failure_reason"]
     list_select_related = ["accounting_integration__subscriber"]
     date_hierarchy = "requested_at"
     inlines = [PacketInline]

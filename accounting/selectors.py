@@ -24,19 +24,26 @@ def accounting_integration_find(
 
 
 def accounting_integrations_of(subscribers: QuerySet[Subscriber]) -> list[AccountingIntegration]:
-    """Each integration of these subscribers with its latest SyncRecord (`last_record`)."""
+    """Each integration of these subscribers with its latest SyncRecord (`last_record`): two
+    queries, whatever the number of records."""
+    from django.db.models import OuterRef, Subquery
+
+    latest = (
+        SyncRecord.objects.filter(accounting_integration=OuterRef("pk"))
+        .order_by("-requested_at", "-id")
+        .values("id")[:1]
+    )
     integrations = list(
         AccountingIntegration.objects.filter(subscriber__in=subscribers)
         .select_related("subscriber", "integration")
+        .annotate(last_record_id=Subquery(latest))
         .order_by("subscriber_id", "integration_type")
     )
-    latest = {}
-    for record in SyncRecord.objects.filter(accounting_integration__in=integrations).order_by(
-        "accounting_integration_id", "-requested_at", "-id"
-    ):
-        latest.setdefault(record.accounting_integration_id, record)
+    records = SyncRecord.objects.in_bulk(
+        [i.last_record_id for i in integrations if i.last_record_id]
+    )
     for integration in integrations:
-        integration.last_record = latest.get(integration.pk)
+        integration.last_record = records.get(integration.last_record_id)
     return integrations
 
 

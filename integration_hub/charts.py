@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-WIDTH, HEIGHT = 640, 200
-MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 36, 24, 8
+WIDTH, HEIGHT = 600, 240
+MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 56, 30, 12
+FONT = 18  # in viewBox units: about 10 px in a dashboard panel, 18 px at full width
 
 
 @dataclass(frozen=True)
@@ -61,19 +62,17 @@ def outcomes_svg(days: list[DayOutcome], *, title: str) -> SafeString:
                 ),
             )
         )
-    ticks = [days[0], days[len(days) // 2], days[-1]] if days else []
+    # The first day's label starts at its bar, the last one's ends at its bar.
+    ticks = [(days[0], MARGIN_LEFT, "start"), (days[-1], WIDTH, "end")] if days else []
     labels = format_html_join(
         "",
-        '<text x="{}" y="{}" font-size="11" text-anchor="middle">{}</text>',
-        (
-            (_n(MARGIN_LEFT + days.index(d) * slot + slot / 2), HEIGHT - 6, f"{d.day:%d %b}")
-            for d in ticks
-        ),
+        '<text x="{}" y="{}" font-size="18" text-anchor="{}">{}</text>',
+        ((_n(x), HEIGHT - 6, anchor, f"{d.day:%d %b}") for d, x, anchor in ticks),
     )
     axis = format_html(
         '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#57606a"/>'
-        '<text x="{}" y="{}" font-size="11" text-anchor="end">{}</text>'
-        '<text x="{}" y="{}" font-size="11" text-anchor="end">0</text>',
+        '<text x="{}" y="{}" font-size="18" text-anchor="end">{}</text>'
+        '<text x="{}" y="{}" font-size="18" text-anchor="end">0</text>',
         MARGIN_LEFT,
         MARGIN_TOP + plot_h,
         WIDTH,
@@ -86,7 +85,7 @@ def outcomes_svg(days: list[DayOutcome], *, title: str) -> SafeString:
     )
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}"'
-        ' preserveAspectRatio="none"><title id="{}">{}</title>{}{}{}{}</svg>',
+        '><title id="{}">{}</title>{}{}{}{}</svg>',
         WIDTH,
         HEIGHT,
         "chart-outcomes-title",
@@ -135,14 +134,14 @@ def series_svg(points: list[tuple[int, object]], *, title: str, unit: str) -> Sa
     )
     return format_html(
         '<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="chart-series-title"'
-        ' preserveAspectRatio="none"><title id="chart-series-title">{title}: from {low} to {high}'
+        '><title id="chart-series-title">{title}: from {low} to {high}'
         " {unit}, {n} values</title>"
         '<polyline points="{path}" fill="none" stroke="#0b5cad" stroke-width="1.5"/>'
         '<line x1="{ml}" y1="{base}" x2="{w}" y2="{base}" stroke="#57606a"/>'
-        '<text x="{lx}" y="{ty}" font-size="11" text-anchor="end">{high}</text>'
-        '<text x="{lx}" y="{base}" font-size="11" text-anchor="end">{low}</text>'
-        '<text x="{ml}" y="{by}" font-size="11">{start}</text>'
-        '<text x="{w}" y="{by}" font-size="11" text-anchor="end">{end}</text></svg>',
+        '<text x="{lx}" y="{ty}" font-size="18" text-anchor="end">{high}</text>'
+        '<text x="{lx}" y="{base}" font-size="18" text-anchor="end">{low}</text>'
+        '<text x="{ml}" y="{by}" font-size="18">{start}</text>'
+        '<text x="{w}" y="{by}" font-size="18" text-anchor="end">{end}</text></svg>',
         w=WIDTH,
         h=HEIGHT,
         title=title,

@@ -21,9 +21,8 @@ DEMO_PERSONAL_NUMBER = "198001011234"
 SYNC_DELAY_SECONDS = 15
 
 
-@transaction.atomic
-def syncing_demo_setup(*, base_url: str = "http://127.0.0.1:8000", username: str = "owner"):
-    """Idempotent; needs the sandbox (SANDBOX_ENABLED). Returns the demo connection."""
+def demo_integration_ensure(*, base_url: str = "http://127.0.0.1:8000") -> Integration:
+    """The ORGANISATION_KIT integration of the sandbox's simulator (idempotent)."""
     from integration_hub.sandbox.services import sandbox_integration_ensure
 
     base_url = base_url.rstrip("/")
@@ -38,6 +37,13 @@ def syncing_demo_setup(*, base_url: str = "http://127.0.0.1:8000", username: str
     kit_url = f"{base_url}/sandbox/organisation-kit/"
     if integration.base_url != kit_url:
         integration = integration_update(integration=integration, base_url=kit_url)
+    return integration
+
+
+@transaction.atomic
+def syncing_demo_setup(*, base_url: str = "http://127.0.0.1:8000", username: str = "owner"):
+    """Idempotent; needs the sandbox (SANDBOX_ENABLED). Returns the demo connection."""
+    integration = demo_integration_ensure(base_url=base_url)
     user = get_user_model().objects.get(username=username)
     identity_verify(user=user, personal_number=DEMO_PERSONAL_NUMBER)
     connection = Connection.objects.filter(user=user, integration=integration).first()

@@ -65,6 +65,15 @@ class Cluster:
         with mock.patch.multiple(Conf, PREFIX=self.name, CLUSTER_NAME=self.name):
             return async_task(func, *args, cluster=self.name, **kwargs)
 
+    @contextmanager
+    def receiving_this_process_tasks(self) -> Iterator[None]:
+        """While inside, the tasks this process queues (its live server's, say) go to this
+        cluster's queue, signed with its name."""
+        from django_q.conf import Conf
+
+        with mock.patch.multiple(Conf, PREFIX=self.name, CLUSTER_NAME=self.name):
+            yield
+
     def wait_until(self, condition: Callable[[], bool], *, timeout: float = 60.0) -> None:
         """Poll `condition` until it holds; fail with the cluster's log if it never does."""
         deadline = time.monotonic() + timeout
