@@ -10,6 +10,17 @@ from .factories import UserFactory
 pytest_plugins = ["tests.plugins.markers"]
 
 
+def page_queries(client, path: str) -> int:
+    """The SQL queries one GET of `path` runs (it must answer 200): page tests compare
+    them for little and much data."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_settings_cache():
     """Each test starts with no cached system settings (a rolled-back test may have set one)."""

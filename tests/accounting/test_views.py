@@ -2,10 +2,9 @@
 in the background, resend) for its Owners only, with a fixed number of SQL queries."""
 
 import pytest
-from django.db import connection as db_connection
-from django.test.utils import CaptureQueriesContext
 
 from accounting.models import Packet, SyncRecord
+from tests.conftest import page_queries
 from tests.factories import AccountingIntegrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,22 +97,16 @@ def test_resend_from_the_page_queues_the_failed_packets_and_says_what_still_lack
     assert record.packets.get(key="T2").state == Packet.State.PENDING
 
 
-def _queries(client, path: str) -> int:
-    with CaptureQueriesContext(db_connection) as queries:
-        assert client.get(path).status_code == 200
-    return len(queries)
-
-
 def test_the_page_runs_the_same_queries_for_one_record_as_for_twenty_with_many_packets(
     client, owner, accounting_integration
 ):
     client.force_login(owner)
     _record(accounting_integration)
     url = f"/accounting/{accounting_integration.pk}/"
-    one = _queries(client, url)
+    one = page_queries(client, url)
     for n in range(19):
         _record(accounting_integration, packets=[(f"K{n}-{k}", "Sent", "") for k in range(40)])
-    assert _queries(client, url) == one
+    assert page_queries(client, url) == one
 
 
 def test_the_dashboard_runs_the_same_queries_for_one_integration_as_for_four(
@@ -121,9 +114,9 @@ def test_the_dashboard_runs_the_same_queries_for_one_integration_as_for_four(
 ):
     client.force_login(owner)
     _record(accounting_integration)
-    one = _queries(client, "/")
+    one = page_queries(client, "/")
     for integration_type in ("XERO", "SAGE", "QUICKBOOKS_ONLINE"):
         other = AccountingIntegrationFactory(integration_type=integration_type)
         for _ in range(3):
             _record(other)
-    assert _queries(client, "/") == one
+    assert page_queries(client, "/") == one

@@ -3,12 +3,11 @@ Message for System Admin or System Config with Job Admin; replay of dead letters
 number of SQL queries."""
 
 import pytest
-from django.db import connection as db_connection
 from django.test import TestCase
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from datasync.models import ProgressRecord, SyncRun
+from tests.conftest import page_queries
 
 from .conftest import API_URL
 
@@ -98,17 +97,11 @@ def test_send_sample_message_shows_the_status_code_and_the_body(
     assert "{&quot;received&quot;: 1}" in page
 
 
-def _queries(client, path: str) -> int:
-    with CaptureQueriesContext(db_connection) as queries:
-        assert client.get(path).status_code == 200
-    return len(queries)
-
-
 def test_the_page_runs_the_same_queries_for_one_dead_letter_as_for_thirty(client, job_admin):
     client.force_login(job_admin)
     _dead_letter("C0")
-    one = _queries(client, "/datasync/")
+    one = page_queries(client, "/datasync/")
     for n in range(1, 30):
         _dead_letter(f"C{n}", n)
         SyncRun.objects.create(trigger="SCHEDULE", status="RUNNING", started_at=timezone.now())
-    assert _queries(client, "/datasync/") == one
+    assert page_queries(client, "/datasync/") == one

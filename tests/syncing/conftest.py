@@ -295,3 +295,15 @@ def request_sync(tasks):
             return sync_request(connection=connection, kind=kind)
 
     return request
+
+
+@pytest.fixture
+def synced_anna(anna, kit_integration, partner, connect, tasks):
+    """Anna's synced connection: OWNER of A1 (service A1-S1), GUEST of A2 (service A2-S1)."""
+    connection = connect(anna, kit_integration)
+    tasks.run()
+    connection.refresh_from_db()
+    assert connection.status == "SUCCESS", connection.last_error
+    partner.calls.clear()
+    partner.query_calls.clear()
+    return connection

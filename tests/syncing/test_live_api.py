@@ -10,18 +10,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def synced_anna(anna, kit_integration, partner, connect, tasks):
-    """Anna's synced connection: OWNER of A1 (service A1-S1), GUEST of A2 (service A2-S1)."""
-    connection = connect(anna, kit_integration)
-    tasks.run()
-    connection.refresh_from_db()
-    assert connection.status == "SUCCESS", connection.last_error
-    partner.calls.clear()
-    partner.query_calls.clear()
-    return connection
-
-
-@pytest.fixture
 def as_anna(anna, api_as):
     return api_as(anna)
 

@@ -2,24 +2,13 @@
 says, the background sync request, and a fixed number of SQL queries per page."""
 
 import pytest
-from django.db import connection as db_connection
 from django.test import TestCase
-from django.test.utils import CaptureQueriesContext
 
 from syncing.models import Channel, Connection, Notification, SyncJob
+from tests.conftest import page_queries
 from tests.factories import OrganisationKitIntegrationFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def synced_anna(anna, kit_integration, partner, connect, tasks):
-    connection = connect(anna, kit_integration)
-    tasks.run()
-    connection.refresh_from_db()
-    assert connection.status == "SUCCESS", connection.last_error
-    partner.calls.clear()
-    return connection
 
 
 @pytest.fixture
@@ -220,20 +209,14 @@ def _connections_for(user, count: int):
         SyncJob.objects.create(connection=connection, kind="ALL", status="ERROR", error="x")
 
 
-def _queries(client, path: str) -> int:
-    with CaptureQueriesContext(db_connection) as queries:
-        assert client.get(path).status_code == 200
-    return len(queries)
-
-
 def test_the_dashboard_runs_the_same_queries_for_one_connection_as_for_eight(
     anna, as_anna, monkeypatch
 ):
     monkeypatch.setattr("syncing.services.triggers.sync_on_sign_in", lambda **kwargs: [])
     _connections_for(anna, 1)
-    one = _queries(as_anna, "/")
+    one = page_queries(as_anna, "/")
     _connections_for(anna, 7)
-    assert _queries(as_anna, "/") == one
+    assert page_queries(as_anna, "/") == one
 
 
 def test_the_connection_page_runs_the_same_queries_for_two_accounts_as_for_six(
@@ -242,7 +225,7 @@ def test_the_connection_page_runs_the_same_queries_for_two_accounts_as_for_six(
     partner_accounts = dict(partner.accounts)
     connection = connect(anna, kit_integration)
     tasks.run()
-    few = _queries(as_anna, f"/connections/{connection.pk}/")
+    few = page_queries(as_anna, f"/connections/{connection.pk}/")
     for n in range(3, 7):
         partner.accounts[f"A{n}"] = {**partner_accounts["A1"], "id": f"A{n}", "name": f"N{n}"}
         partner.users[f"A{n}"] = partner.users["A1"]
@@ -253,7 +236,7 @@ def test_the_connection_page_runs_the_same_queries_for_two_accounts_as_for_six(
         sync_request(connection=connection, kind=SyncJob.Kind.ALL)
     tasks.run()
     assert connection.accounts.count() == 6
-    assert _queries(as_anna, f"/connections/{connection.pk}/") == few
+    assert page_queries(as_anna, f"/connections/{connection.pk}/") == few
 
 
 def test_the_admin_lists_syncing_models_read_only_and_syncs_from_an_action(
