@@ -31,11 +31,10 @@ def _owned_integration(request: HttpRequest, accounting_integration_id: int):
     # As the API: an Owner (the role) of the integration's subscriber, or a superuser.
     if not roles.user_has_role(request.user, roles.OWNER):
         raise PermissionDenied("Only Owners may see and start accounting syncs.")
-    return get_object_or_404(
-        AccountingIntegration.objects.select_related("integration", "subscriber"),
-        pk=accounting_integration_id,
-        subscriber__in=subscribers_owned_by(request.user),
-    )
+    integrations = AccountingIntegration.objects.select_related("integration", "subscriber")
+    if not request.user.is_superuser:
+        integrations = integrations.filter(subscriber__in=subscribers_owned_by(request.user))
+    return get_object_or_404(integrations, pk=accounting_integration_id)
 
 
 def _wants_json(request: HttpRequest) -> bool:

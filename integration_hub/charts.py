@@ -104,15 +104,22 @@ def _n(value: float) -> str:
 
 
 def _number(value) -> Decimal | None:
+    """A finite number, or None (a partner may send "NaN", "Infinity" or words)."""
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+    return number if number.is_finite() else None
 
 
-def series_svg(points: list[tuple[int, object]], *, title: str, unit: str) -> SafeString:
-    """A line over (unix seconds, value) points, with its lowest and highest value marked."""
-    values = [(ts, n) for ts, raw in points if (n := _number(raw)) is not None]
+def series_svg(
+    points: list[tuple[int, object]], *, title: str, unit: str, chart_id: str = "series"
+) -> SafeString:
+    """A line over (unix seconds, value) points in time order, with its lowest and highest
+    value marked. `chart_id` tells several charts of one page apart."""
+    values = sorted(
+        (ts, n) for ts, raw in points if isinstance(ts, int) and (n := _number(raw)) is not None
+    )
     if not values:
         return format_html('<p class="muted">{}: no values in this period.</p>', title)
     plot_w, plot_h = WIDTH - MARGIN_LEFT, HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
@@ -133,8 +140,8 @@ def series_svg(points: list[tuple[int, object]], *, title: str, unit: str) -> Sa
         for ts in (first, last)
     )
     return format_html(
-        '<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="chart-series-title"'
-        '><title id="chart-series-title">{title}: from {low} to {high}'
+        '<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="chart-{cid}-title"'
+        '><title id="chart-{cid}-title">{title}: from {low} to {high}'
         " {unit}, {n} values</title>"
         '<polyline points="{path}" fill="none" stroke="#0b5cad" stroke-width="1.5"/>'
         '<line x1="{ml}" y1="{base}" x2="{w}" y2="{base}" stroke="#57606a"/>'
@@ -144,6 +151,7 @@ def series_svg(points: list[tuple[int, object]], *, title: str, unit: str) -> Sa
         '<text x="{w}" y="{by}" font-size="18" text-anchor="end">{end}</text></svg>',
         w=WIDTH,
         h=HEIGHT,
+        cid=chart_id,
         title=title,
         low=low,
         high=high,

@@ -101,7 +101,13 @@ class OrganisationKitClient:
 
     @classmethod
     def for_integration(cls, integration) -> "OrganisationKitClient":
-        return cls(OutboundClient.for_integration(integration))
+        """PartnerError when the integration's setup is unusable (no credentials, say)."""
+        try:
+            return cls(OutboundClient.for_integration(integration))
+        except (OutboundError, ValueError) as exc:
+            raise PartnerError(
+                f"The integration {integration.name!r} cannot be called: {exc}"
+            ) from None
 
     def _call(self, method: str, path: str, **kwargs) -> requests.Response:
         try:

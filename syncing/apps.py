@@ -5,11 +5,12 @@ def connections_panel_context(request) -> dict:
     from .models import SyncJob
     from .selectors import connections_with_last_sync, notification_list, queue_position
 
+    # The queue position first: events after it are polled (see the connection page).
+    queue_id, last_event_id = queue_position(user=request.user)
     connections = connections_with_last_sync(user=request.user)
     for connection in connections:
         job = connection.last_job
         connection.is_syncing = bool(job and job.status in SyncJob.ACTIVE)
-    queue_id, last_event_id = queue_position(user=request.user)
     return {
         "connections": connections,
         "queue_id": queue_id,
@@ -58,7 +59,10 @@ class SyncingConfig(AppConfig):
                 title="Connections",
                 template="syncing/panels/connections.html",
                 context=connections_panel_context,
-                visible=lambda user: roles.user_has_role(user, roles.OWNER),
+                # Connections are a user's own: Owners, and anyone who has made one.
+                visible=lambda user: (
+                    roles.user_has_role(user, roles.OWNER) or user.connections.exists()
+                ),
                 order=10,
             )
         )

@@ -101,6 +101,7 @@ class BankIdStartApi(APIView):
         integration = _integration(serializer.validated_data["integration"])
         try:
             order_ref = identity_bankid_start(
+                user=request.user,
                 integration=integration,
                 personal_number=serializer.validated_data["personal_number"],
             )

@@ -347,7 +347,7 @@ class ConnectionUserUpdateApi(APIView):
     @extend_schema(
         operation_id="connection_user_update",
         summary="Update a user's phone number or email at the partner",
-        description="Yourself, or a user of an account you own; then the mirror is refreshed "
+        description="Your own partner user only; then the mirror is refreshed "
         "and an UPDATE_USER_SUCCESS event recorded.",
         request=UserUpdateInputSerializer,
         responses={

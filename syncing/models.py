@@ -40,6 +40,29 @@ class VerifiedIdentity(TimeStampedModel):
         return f"{self.get_kind_display()} of {self.user}"
 
 
+class BankIdOrder(TimeStampedModel):
+    """A BankID order a hub user started: only they may collect it, and only for the
+    personal number they started it with."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bankid_orders"
+    )
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    order_ref = models.CharField(max_length=100)
+    personal_number = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "order_ref"], name="syncing_bankid_order_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"BankID order of {self.user}"
+
+
 class Connection(TimeStampedModel):
     """A hub user's link to an Organisation Kit integration through one of their verified
     identities; its accounts are mirrored by syncs."""
@@ -143,6 +166,9 @@ class SyncJob(TimeStampedModel):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # Asked for while this one ran, with steps it lacks (Sync Account during a sign-in's
+    # account sync): queued as soon as this one ends, so that no request is dropped.
+    then_kind = models.CharField(max_length=20, choices=Kind.choices, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -7,6 +7,7 @@ Buttons that start syncs are plain forms; the page's script sends them with fetc
 JSON) and then follows the sync through the user's event queue, so nothing reloads.
 """
 
+import math
 from datetime import timedelta
 
 from django import forms
@@ -27,6 +28,7 @@ from integration_hub.organisation_kit import (
     PartnerError,
     PartnerRateLimited,
 )
+from integration_hub.outbound import OutboundError
 from integration_hub.views import safe_next
 
 from .models import Account, SyncJob, VerifiedIdentity
@@ -123,6 +125,7 @@ def connection_new(request):
             integration = bankid_form.cleaned_data["integration"]
             try:
                 order_ref = identity_bankid_start(
+                    user=user,
                     integration=integration,
                     personal_number=bankid_form.cleaned_data["personal_number"],
                 )
@@ -170,17 +173,24 @@ def bankid_simulate(request):
     integration = _organisations().filter(pk=request.POST.get("integration")).first()
     if integration is None:
         raise Http404
-    kit = OrganisationKitClient.for_integration(integration)
-    response = kit.outbound.post("bankid/complete", json={"orderRef": request.POST.get("orderRef")})
+    try:
+        kit = OrganisationKitClient.for_integration(integration)
+        response = kit.outbound.post(
+            "bankid/complete", json={"orderRef": request.POST.get("orderRef")}
+        )
+    except (PartnerError, OutboundError) as exc:
+        return JsonResponse({"signed": False, "detail": str(exc)}, status=502)
     return JsonResponse({"signed": response.status_code == 200}, status=response.status_code)
 
 
 @login_required
 def connection_detail(request, connection_id: int):
     connection = _own_connection(request, connection_id)
+    # The queue position first: events after it are polled, so a sync that ends between
+    # the two reads is still seen ending.
+    queue_id, last_event_id = queue_position(user=request.user)
     last_job = connection.sync_jobs.order_by("-id").first()
     accounts = list(connection_accounts(connection=connection))
-    queue_id, last_event_id = queue_position(user=request.user)
     # The user's own entries at the partner (one person, usually one id): what they update.
     mine = {
         user.partner_id: user
@@ -325,7 +335,9 @@ def service_detail(request, connection_id: int, service_id: str):
             {
                 "title": title,
                 "unit": unit,
-                "svg": series_svg(points, title=f"{title} of {service.name}", unit=unit),
+                "svg": series_svg(
+                    points, title=f"{title} of {service.name}", unit=unit, chart_id=unit_key
+                ),
                 "count": len(points),
                 "total": sum(float(v) for _, v in points if _is_number(v)),
             }
@@ -349,10 +361,9 @@ def service_detail(request, connection_id: int, service_id: str):
 
 def _is_number(value) -> bool:
     try:
-        float(value)
+        return math.isfinite(float(value))
     except (TypeError, ValueError):
         return False
-    return True
 
 
 class ContactForm(forms.Form):

@@ -8,7 +8,7 @@ from integration_hub.models import Integration
 from integration_hub.organisation_kit import OrganisationKitClient, PartnerError
 from integration_hub.services.audit import audit_record
 
-from ..models import VerifiedIdentity
+from ..models import BankIdOrder, VerifiedIdentity
 
 
 class IdentityFlowFailed(Exception):
@@ -52,33 +52,47 @@ def identity_verify(
     return identity
 
 
-def identity_bankid_start(*, integration: Integration, personal_number: str) -> str:
-    """Start BankID at the integration; returns the order reference to collect."""
-    kit = OrganisationKitClient.for_integration(integration)
-    return kit.bankid_start(
-        personal_number=identity_normalise(
-            kind=VerifiedIdentity.Kind.PERSONAL_NUMBER, value=personal_number
-        )
+def identity_bankid_start(*, user, integration: Integration, personal_number: str) -> str:
+    """Start BankID at the integration for `user`; returns the order reference to collect."""
+    personal_number = identity_normalise(
+        kind=VerifiedIdentity.Kind.PERSONAL_NUMBER, value=personal_number
     )
+    kit = OrganisationKitClient.for_integration(integration)
+    order_ref = kit.bankid_start(personal_number=personal_number)
+    BankIdOrder.objects.update_or_create(
+        integration=integration,
+        order_ref=order_ref[:100],
+        defaults={"user": user, "personal_number": personal_number},
+    )
+    return order_ref
 
 
 def identity_bankid_collect(
     *, user, integration: Integration, order_ref: str
 ) -> VerifiedIdentity | None:
-    """Collect the order once: the verified identity when complete, None while pending;
-    IdentityFlowFailed when the order failed. No database transaction is open during the
-    call."""
+    """Collect the user's own order once: the verified identity when complete, None while
+    pending; IdentityFlowFailed when the order failed, is not theirs, or was completed for
+    another personal number than they started it with. No database transaction is open
+    during the call."""
+    order = BankIdOrder.objects.filter(
+        user=user, integration=integration, order_ref=order_ref
+    ).first()
+    if order is None:
+        raise IdentityFlowFailed("No BankID order of yours with that reference.")
     kit = OrganisationKitClient.for_integration(integration)
     answer = kit.bankid_collect(order_ref=order_ref)
     status = answer.get("status")
     if status == "pending":
         return None
     if status != "complete":
+        order.delete()
         raise IdentityFlowFailed(f"BankID order ended as {status!r}.")
     try:
         personal_number = answer["completionData"]["user"]["personalNumber"]
     except (KeyError, TypeError):
         raise PartnerError("BankID collect: complete without a personal number") from None
-    return identity_verify(
-        user=user, personal_number=str(personal_number), method=VerifiedIdentity.Method.BANKID
-    )
+    order.delete()
+    signed = identity_normalise(kind=VerifiedIdentity.Kind.PERSONAL_NUMBER, value=personal_number)
+    if signed != order.personal_number:
+        raise IdentityFlowFailed("BankID was signed for another personal number.")
+    return identity_verify(user=user, personal_number=signed, method=VerifiedIdentity.Method.BANKID)

@@ -126,8 +126,9 @@ def account_user_update(
     phone_number: str | None = None,
     email_address: str | None = None,
 ) -> dict:
-    """Reference 001, Update user: the hub user updates their own phone number and email, or
-    an owner those of a user of their account. Returns the user as the partner answered."""
+    """Reference 001, Update user: a hub user updates their own phone number and email
+    (DESIGN.md: "update own phone/email"), never someone else's: a changed email could make
+    its new holder match another account's roles. Returns the user as the partner answered."""
     mirrored = list(
         AccountUser.objects.filter(
             account__connection=connection, account__is_present=True, partner_id=user_id
@@ -135,8 +136,8 @@ def account_user_update(
     )
     if not mirrored:
         raise NotFoundHere(f"No user {user_id} in this connection.")
-    if not any(row.is_hub_user or row.account.role == Account.Role.OWNER for row in mirrored):
-        raise PermissionDenied("You may update only yourself, or the users of accounts you own.")
+    if not any(row.is_hub_user for row in mirrored):
+        raise PermissionDenied("You may update only your own phone number and email.")
     kit = _kit(connection)
     answer = kit.user_update(user_id, phone_number=phone_number, email_address=email_address)
     accounts = list({row.account_id: row.account for row in mirrored}.values())

@@ -87,48 +87,52 @@ def _organisation_report(notification: Notification) -> None:
     )
 
 
-def _notification_deliver_claimed(notification: Notification) -> None:
+def _side_effect(notification: Notification, send, *, done_field: str, error_field: str):
+    """Do one side effect and save its outcome at once, so that one that succeeded is never
+    done again because the other failed or the process died. Returns whether it failed."""
+    try:
+        send(notification)
+    except Exception as exc:  # any failure: recorded, retried later; never lost or repeated
+        if not isinstance(exc, OutboundError | PartnerError):
+            logger.exception("notification %s: %s failed", notification.pk, done_field)
+        text = str(exc)[:500] or type(exc).__name__
+        Notification.objects.filter(pk=notification.pk).update(**{error_field: text})
+        setattr(notification, error_field, text)
+        return True
     now = timezone.now()
+    Notification.objects.filter(pk=notification.pk).update(**{done_field: now, error_field: ""})
+    setattr(notification, done_field, now)
+    return False
+
+
+def _notification_deliver_claimed(notification: Notification) -> None:
     failed = False
     if notification.delivered_at is None:
-        try:
-            _notifier_send(notification)
-            notification.delivered_at = timezone.now()
-            notification.delivery_error = ""
-        except OutboundError as exc:
-            failed = True
-            notification.delivery_error = str(exc)[:500]
+        failed |= _side_effect(
+            notification, _notifier_send, done_field="delivered_at", error_field="delivery_error"
+        )
     if notification.reported_at is None:
-        try:
-            _organisation_report(notification)
-            notification.reported_at = timezone.now()
-            notification.report_error = ""
-        except PartnerError as exc:
-            failed = True
-            notification.report_error = str(exc)[:500]
+        failed |= _side_effect(
+            notification,
+            _organisation_report,
+            done_field="reported_at",
+            error_field="report_error",
+        )
+    fields = {"claimed_until": None}
     if failed:
-        notification.attempts += 1
-        backoff = timedelta(minutes=min(2**notification.attempts, 60))
-        notification.next_attempt_at = now + backoff
+        attempts = notification.attempts + 1
+        fields.update(
+            attempts=attempts,
+            next_attempt_at=timezone.now() + timedelta(minutes=min(2**attempts, 60)),
+        )
         logger.warning(
             "notification %s not delivered (attempt %s): %s %s",
             notification.pk,
-            notification.attempts,
+            attempts,
             notification.delivery_error,
             notification.report_error,
         )
-    notification.claimed_until = None
-    notification.save(
-        update_fields=[
-            "delivered_at",
-            "delivery_error",
-            "reported_at",
-            "report_error",
-            "attempts",
-            "next_attempt_at",
-            "claimed_until",
-        ]
-    )
+    Notification.objects.filter(pk=notification.pk).update(**fields)
 
 
 def notifications_deliver(*, connection_id: int | None = None, now=None) -> int:

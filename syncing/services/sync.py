@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from integration_hub.organisation_kit import OrganisationKitClient
+from integration_hub.organisation_kit import OrganisationKitClient, PartnerError
 
 from ..models import Connection, SyncJob
 from .events import event_record
@@ -46,6 +46,13 @@ _KIND_FOR_STEPS = {
     (1, 2, 3, 4, 5): SyncJob.Kind.ALL,
     (1, 2, 3, 5): SyncJob.Kind.ACCOUNT_INVOICES,
 }
+# What a running sync's follow-up can be, smallest first.
+_FOLLOW_UP_KINDS = (
+    SyncJob.Kind.INVOICES,
+    SyncJob.Kind.ACCOUNT,
+    SyncJob.Kind.ACCOUNT_INVOICES,
+    SyncJob.Kind.ALL,
+)
 # A running sync whose heartbeat is older than this is failed by the watchdog; a queued one
 # that no worker picked up for QUEUED_STUCK_AFTER too.
 RUNNING_STUCK_AFTER = timedelta(minutes=10)
@@ -91,24 +98,46 @@ def _kind_widened(active: SyncJob, kind: str) -> str | None:
     return _KIND_FOR_STEPS.get(tuple(sorted(steps)))
 
 
+def _follow_up_kind(active: SyncJob, kind: str) -> str:
+    """The smallest kind covering the steps `kind` adds to the running job (and any follow-up
+    asked for already)."""
+    wanted = set(STEPS_BY_KIND[kind]) - set(STEPS_BY_KIND[active.kind])
+    if active.then_kind:
+        wanted |= set(STEPS_BY_KIND[active.then_kind])
+    for candidate in _FOLLOW_UP_KINDS:
+        if wanted <= set(STEPS_BY_KIND[candidate]):
+            return candidate
+    return SyncJob.Kind.ALL
+
+
 def sync_request(
     *, connection: Connection, kind: str, acting_user=None, delay_seconds: float = 0
 ) -> tuple[SyncJob, bool]:
     """Queue a sync of `kind` (to start no sooner than `delay_seconds` from now) unless one of
-    this connection is already queued or running (then that one, and False). A queued one
-    that lacks steps of `kind` takes them on (an account sync queued at sign-in becomes
-    account + invoices when Sync Account asks for invoices); a running one is left alone. The
-    database's partial unique constraint decides races."""
+    this connection is already queued or running (then that one, and False). One queued that
+    lacks steps of `kind` takes them on (an account sync queued at sign-in becomes account +
+    invoices when Sync Account asks for invoices); one running gets them as its follow-up,
+    queued when it ends. The database's partial unique constraint decides races."""
     with transaction.atomic():
         active = connection.sync_jobs.filter(status__in=SyncJob.ACTIVE).first()
         if active is not None:
             widened = _kind_widened(active, kind)
-            # Conditional on still being queued: a worker may have claimed it meanwhile.
-            if widened and SyncJob.objects.filter(
-                pk=active.pk, status=SyncJob.Status.QUEUED
-            ).update(kind=widened, updated_at=timezone.now()):
+            if widened is None:
+                return active, False
+            now = timezone.now()
+            # Each update is conditional: a worker may have claimed or ended it meanwhile.
+            if SyncJob.objects.filter(pk=active.pk, status=SyncJob.Status.QUEUED).update(
+                kind=widened, updated_at=now
+            ):
                 active.kind = widened
-            return active, False
+                return active, False
+            follow_up = _follow_up_kind(active, kind)
+            if SyncJob.objects.filter(pk=active.pk, status=SyncJob.Status.RUNNING).update(
+                then_kind=follow_up, updated_at=now
+            ):
+                active.then_kind = follow_up
+                return active, False
+            # It ended just now: queue the request as a sync of its own.
         try:
             with transaction.atomic():
                 job = SyncJob.objects.create(connection=connection, kind=kind)
@@ -190,6 +219,8 @@ def sync_job_finish(*, job: SyncJob, error: str = "") -> None:
         resource_type="CONNECTION",
         resource=resource,
     )
+    if job.then_kind:
+        sync_request(connection=connection, kind=job.then_kind)
 
 
 def sync_job_run(
@@ -202,12 +233,12 @@ def sync_job_run(
     job = _job_claim(job_id, slice_number)
     if job is None:
         return None
-    kit = kit or OrganisationKitClient.for_integration(job.connection.integration)
-    runner = StepRunner(job, kit)
     steps = STEPS_BY_KIND[job.kind]
     remaining = [step for step in steps if step >= job.next_step]
     slice_started = time.monotonic()
     try:
+        kit = kit or OrganisationKitClient.for_integration(job.connection.integration)
+        runner = StepRunner(job, kit)
         accounts = None if 1 in remaining else runner.present_accounts()
         while remaining:
             step = remaining.pop(0)
@@ -228,6 +259,8 @@ def sync_job_run(
             return _list_accounts_finish(job_id, runner)
         error = ""
     except StepFailed as exc:
+        error = str(exc)
+    except PartnerError as exc:  # the integration cannot be called at all
         error = str(exc)
     except SyncAbandoned:
         return SyncJob.objects.get(pk=job_id)

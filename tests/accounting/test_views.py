@@ -120,3 +120,11 @@ def test_the_dashboard_runs_the_same_queries_for_one_integration_as_for_four(
         for _ in range(3):
             _record(other)
     assert page_queries(client, "/") == one
+
+
+def test_a_superuser_reaches_any_integrations_page_as_the_api_allows(
+    client, make_user, accounting_integration
+):
+    client.force_login(make_user(is_superuser=True, is_staff=True))
+
+    assert client.get(f"/accounting/{accounting_integration.pk}/").status_code == 200

@@ -33,8 +33,17 @@ def test_titles_are_escaped():
 
 def test_a_series_without_values_says_so():
     assert "no values" in str(series_svg([], title="Measurements", unit="kWh"))
-    line = str(series_svg([(0, "1.5"), (3600, "2.5"), (7200, "bad")], title="M", unit="kWh"))
+    line = str(
+        series_svg(
+            [(7200, "2.5"), (0, "1.5"), (3600, "NaN"), (5400, "Infinity"), (9000, "bad")],
+            title="M",
+            unit="kWh",
+            chart_id="cost",
+        )
+    )
+    # What is not a finite number is left out; the rest is drawn in time order.
     assert "from 1.5 to 2.5 kWh, 2 values" in line
+    assert 'aria-labelledby="chart-cost-title"' in line
 
 
 def test_the_last_thirty_days_count_every_pipelines_runs_the_user_may_see(owner, job_admin):

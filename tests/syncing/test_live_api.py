@@ -179,13 +179,15 @@ def test_a_user_updates_their_own_phone_number_and_the_mirror_follows(
     assert Event.objects.last().event_type == "UPDATE_USER_SUCCESS"
 
 
-def test_an_owner_updates_a_guest_of_their_account(synced_anna, as_anna):
+def test_not_even_an_owner_may_change_another_users_contact_details(synced_anna, as_anna, partner):
     response = as_anna.patch(
-        url(synced_anna, "users/U2/"), {"emailAddress": "erik@new.se"}, format="json"
+        url(synced_anna, "users/U2/"), {"emailAddress": "anna@x.se"}, format="json"
     )
 
-    # Erik is a guest of A1, which Anna owns (and owner of A2, where she is a guest).
-    assert response.status_code == 200, response.content
+    # Erik is a guest of A1, which Anna owns; were his email Anna's, the next sync would make
+    # Anna the owner of A2, which Erik owns.
+    assert response.status_code == 403, response.content
+    assert partner.calls == []
 
 
 def test_a_user_of_an_account_the_user_only_visits_is_not_theirs_to_update(

@@ -38,7 +38,9 @@ def test_the_bankid_flow_of_the_simulator_verifies_a_personal_number(demo, live_
     user = UserFactory(username="sara")
     integration = connection.integration
 
-    order_ref = identity_bankid_start(integration=integration, personal_number="199002023456")
+    order_ref = identity_bankid_start(
+        user=user, integration=integration, personal_number="199002023456"
+    )
     assert identity_bankid_collect(user=user, integration=integration, order_ref=order_ref) is None
     kit = OrganisationKitClient.for_integration(integration)
     kit.outbound.post("bankid/complete", json={"orderRef": order_ref}).raise_for_status()
@@ -49,6 +51,25 @@ def test_the_bankid_flow_of_the_simulator_verifies_a_personal_number(demo, live_
         "199002023456",
         "BANKID",
     )
+
+
+def test_only_the_user_who_started_a_bankid_order_may_collect_it(demo):
+    from syncing.services.identities import IdentityFlowFailed
+
+    connection, _ = demo
+    sara, mallory = UserFactory(username="sara"), UserFactory(username="mallory")
+    integration = connection.integration
+    order_ref = identity_bankid_start(
+        user=sara, integration=integration, personal_number="199002023456"
+    )
+    kit = OrganisationKitClient.for_integration(integration)
+    kit.outbound.post("bankid/complete", json={"orderRef": order_ref}).raise_for_status()
+
+    with pytest.raises(IdentityFlowFailed):
+        identity_bankid_collect(user=mallory, integration=integration, order_ref=order_ref)
+
+    assert not VerifiedIdentity.objects.filter(user=mallory).exists()
+    assert identity_bankid_collect(user=sara, integration=integration, order_ref=order_ref)
 
 
 def test_a_full_sync_against_the_simulator_mirrors_owned_and_guest_accounts(demo):

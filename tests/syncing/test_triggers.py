@@ -10,7 +10,7 @@ from django_q.models import Schedule
 
 from integration_hub.schedules import schedules_ensure
 from integration_hub.services.system_settings import setting_set
-from syncing.models import Connection, SyncJob
+from syncing.models import SyncJob
 from syncing.services import triggers
 from tests.factories import PASSWORD, OrganisationKitIntegrationFactory
 
@@ -229,15 +229,40 @@ def test_the_sync_schedules_are_created_once_however_often_they_are_ensured():
     assert Schedule.objects.filter(name="syncing.notifications_retry").count() == 1
 
 
-def test_a_trigger_that_finds_a_sync_running_leaves_it_and_starts_nothing(
+def test_a_trigger_that_finds_a_sync_running_queues_its_steps_when_that_one_ends(
+    anna, kit_integration, partner, connect, tasks, sync_account, system_admin
+):
+    connection = synced(connect(anna, kit_integration), tasks)
+    running = SyncJob.objects.create(
+        connection=connection, kind="ACCOUNT", status="RUNNING", started_at=timezone.now()
+    )
+
+    assert sync_account(system_admin, {"customerId": "CUST-1"}).status_code == 202
+
+    running.refresh_from_db()
+    assert running.kind == SyncJob.Kind.ACCOUNT  # running: its steps are left as they are
+    assert running.then_kind == SyncJob.Kind.INVOICES  # what Sync Account adds to it
+    assert not connection.sync_jobs.filter(status=SyncJob.Status.QUEUED).exists()
+    from syncing.services.sync import sync_job_finish
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        sync_job_finish(job=running)
+    follow_up = connection.sync_jobs.get(status=SyncJob.Status.QUEUED)
+    assert follow_up.kind == SyncJob.Kind.INVOICES
+    partner.calls.clear()
+    tasks.run()
+    assert partner.calls[0] == "accounts/A1/invoices"
+
+
+def test_a_follow_up_covers_every_request_made_while_the_sync_ran(
     anna, kit_integration, partner, connect, tasks
 ):
     connection = synced(connect(anna, kit_integration), tasks)
-    job = SyncJob.objects.create(connection=connection, kind="ACCOUNT", status="RUNNING")
+    running = SyncJob.objects.create(connection=connection, kind="INVOICES", status="RUNNING")
 
     with TestCase.captureOnCommitCallbacks(execute=True):
+        triggers.account_sync_nightly()
         triggers.auto_sync_daily()
 
-    job.refresh_from_db()
-    assert job.kind == SyncJob.Kind.ACCOUNT  # running: left as it is
-    assert Connection.objects.get(pk=connection.pk).sync_jobs.count() == 2
+    running.refresh_from_db()
+    assert running.then_kind == SyncJob.Kind.ALL

@@ -66,6 +66,10 @@
         (el) => el.dataset.connectionStatus
       )
     );
+    // The user's one queue carries every connection's events: this page shows its own only.
+    const shown = new Set(
+      Array.from(root.querySelectorAll("[data-connection-status]")).map((el) => el.dataset.connectionStatus)
+    );
 
     function note(text) {
       if (!log) return;
@@ -84,6 +88,7 @@
 
     function apply(event) {
       const connection = connectionOf(event);
+      if (!connection || !shown.has(connection)) return;
       const type = event.event_type;
       const badge = connection && root.querySelector(`[data-connection-status="${connection}"]`);
       const step = connection && root.querySelector(`[data-connection-step="${connection}"]`);
@@ -119,6 +124,10 @@
       let gotEvents = false;
       try {
         const response = await fetch(`${url}?after=${after}`, { headers: { Accept: "application/json" } });
+        if ([401, 403, 404].includes(response.status)) {
+          note("Signed out: reload the page to follow the sync.");
+          return; // not ours to read any more: stop asking
+        }
         if (response.ok) {
           const events = await response.json();
           events.forEach((event) => {
@@ -138,6 +147,8 @@
       connectionIds.forEach((id) => {
         active.add(String(id));
         setBadge(root.querySelector(`[data-connection-status="${id}"]`), "PENDING", "Queued");
+        const step = root.querySelector(`[data-connection-step="${id}"]`);
+        if (step) step.textContent = "Sync queued…";
       });
       delay = 1000;
       if (!url) {
@@ -160,6 +171,11 @@
       let done = false;
       try {
         const response = await fetch(`${url}?pageSize=1`, { headers: { Accept: "application/json" } });
+        if (response.status === 401 || response.status === 403) {
+          if (status) status.textContent = "Sign in again to follow this sync.";
+          return; // not allowed any more: stop asking
+        }
+        if (!response.ok) delay = Math.min(delay * 2, 30000);
         if (response.ok) {
           const page = await response.json();
           const latest = page.results[0];
