@@ -117,10 +117,13 @@ def connection_new(request):
     """Choose an organisation and one of your verified identities, or verify one with BankID."""
     user = request.user
     form = ConnectionForm(user=user, initial={"integration": request.GET.get("integration")})
-    bankid_form = BankIdForm(initial={"integration": request.GET.get("integration")})
+    # Its own prefix: two forms on one page, each field with an id (and label) of its own.
+    bankid_form = BankIdForm(
+        prefix="bankid", initial={"integration": request.GET.get("integration")}
+    )
     order = None
     if request.method == "POST" and request.POST.get("action") == "bankid":
-        bankid_form = BankIdForm(request.POST)
+        bankid_form = BankIdForm(request.POST, prefix="bankid")
         if bankid_form.is_valid():
             integration = bankid_form.cleaned_data["integration"]
             try:

@@ -20,6 +20,29 @@ from .conftest import PHONE
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 
 SCROLL_WIDTH = "document.documentElement.scrollWidth"
+# What a screen reader user needs of a page: every control named, headings in order (one h1,
+# no level skipped), no clickable div or span.
+ACCESSIBILITY_PROBLEMS = """() => {
+  const problems = [];
+  for (const el of document.querySelectorAll("input, select, textarea")) {
+    if (el.type === "hidden") continue;
+    const named = (el.labels && el.labels.length) || el.getAttribute("aria-label");
+    if (!named) problems.push(`unlabelled ${el.tagName.toLowerCase()} ${el.name}`);
+  }
+  for (const el of document.querySelectorAll("button, a[href]")) {
+    if (!(el.textContent.trim() || el.getAttribute("aria-label"))) problems.push("unnamed control");
+  }
+  const levels = [...document.querySelectorAll("h1, h2, h3, h4")].map((h) => Number(h.tagName[1]));
+  if (levels.filter((l) => l === 1).length !== 1) problems.push("not exactly one h1");
+  levels.forEach((level, i) => {
+    if (i && level > levels[i - 1] + 1) problems.push(`heading h${level} after h${levels[i - 1]}`);
+  });
+  if (document.querySelector("div[onclick], span[onclick]")) problems.push("clickable div");
+  for (const svg of document.querySelectorAll("svg")) {
+    if (!svg.querySelector("title")) problems.push("svg without a title");
+  }
+  return problems;
+}"""
 # What a page sets on itself: still there after a sync only if the page never reloaded.
 NO_RELOAD_MARK = "window.__noReload = 'still the same page'"
 
@@ -128,7 +151,7 @@ def test_a_job_admin_finds_data_sync_and_runs_it(page, make_user, sign_in, scree
     screenshot(page, "datasync")
 
 
-def test_every_main_page_fits_a_phone_without_sideways_scrolling(
+def test_every_main_page_fits_a_phone_and_names_its_controls_and_headings(
     new_page, owner, organisation, base_url, cluster, sign_in, screenshot
 ):
     from syncing.services.connections import connection_create
@@ -138,6 +161,8 @@ def test_every_main_page_fits_a_phone_without_sideways_scrolling(
     cluster.wait_until(
         lambda: Connection.objects.get(pk=connection.pk).status == "SUCCESS", timeout=90
     )
+    service = connection.accounts.get(partner_id="A1001").locations.first().services.first()
+    service = service.partner_id
     page = new_page(viewport=PHONE)
     sign_in(page, owner)
     for name, path in [
@@ -146,9 +171,33 @@ def test_every_main_page_fits_a_phone_without_sideways_scrolling(
         ("accounting", f"/accounting/{accounting_integration.pk}/"),
         ("notifications", "/notifications/"),
         ("new-connection", "/connections/new/"),
+        ("service", f"/connections/{connection.pk}/services/{service}/"),
+        ("invoices", f"/connections/{connection.pk}/accounts/A1001/invoices/"),
     ]:
         page.goto(path)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert page.evaluate(SCROLL_WIDTH) <= PHONE["width"], name
+        assert page.evaluate(ACCESSIBILITY_PROBLEMS) == [], name
         screenshot(page, f"{name}-phone")
-    expect(page).to_have_url(re.compile(r"/connections/new/$"))
+    expect(page).to_have_url(re.compile(r"/invoices/$"))
+
+
+def test_an_owner_syncs_from_the_keyboard_alone(page, owner, organisation, cluster, sign_in):
+    from syncing.services.connections import connection_create
+
+    connection = connection_create(user=owner, integration_id=organisation.pk)
+    cluster.wait_until(lambda: Connection.objects.get(pk=connection.pk).status == "SUCCESS")
+    sign_in(page, owner)
+
+    sync_button = page.get_by_role("button", name=f"Sync {organisation.name} now")
+    for _ in range(30):  # Tab through the page until the button has the focus
+        page.keyboard.press("Tab")
+        if sync_button.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        pytest.fail("Sync now cannot be reached with Tab")
+    page.keyboard.press("Enter")
+
+    step = page.locator(f"[data-connection-step='{connection.pk}']")
+    expect(step).to_have_text("Done", timeout=90_000)
+    assert connection.sync_jobs.filter(status="SUCCESS").count() == 2

@@ -133,6 +133,8 @@ class FakePartner:
 
     def _write(self, method: str, path: str, body: dict):
         segments = path.split("/")
+        if path == "bankid/auth":
+            return 200, {"Content-Type": "application/json"}, json.dumps({"orderRef": "ORDER-1"})
         if method == "PATCH" and segments[0] == "users":
             found = None
             for entries in self.users.values():

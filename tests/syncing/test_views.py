@@ -257,3 +257,36 @@ def test_the_admin_lists_syncing_models_read_only_and_syncs_from_an_action(
 
     assert "1 sync(s) queued" in response.content.decode()
     assert synced_anna.sync_jobs.filter(status=SyncJob.Status.QUEUED, kind="ALL").exists()
+
+
+def test_starting_bankid_from_the_page_waits_for_the_users_own_order(
+    anna, kit_integration, partner, as_anna
+):
+    from syncing.models import BankIdOrder
+
+    page = as_anna.post(
+        "/connections/new/",
+        {
+            "action": "bankid",
+            "bankid-integration": kit_integration.pk,
+            "bankid-personal_number": "198001011234",
+        },
+    ).content.decode()
+
+    assert 'data-order-ref="ORDER-1"' in page
+    assert "Open the BankID app on your phone" in page
+    order = BankIdOrder.objects.get()
+    assert (order.user, order.personal_number) == (anna, "198001011234")
+
+
+def test_a_bad_personal_number_is_named_before_bankid_is_asked(anna, kit_integration, as_anna):
+    page = as_anna.post(
+        "/connections/new/",
+        {
+            "action": "bankid",
+            "bankid-integration": kit_integration.pk,
+            "bankid-personal_number": "12-34",
+        },
+    ).content.decode()
+
+    assert "Enter 10 or 12 digits, without a dash." in page
