@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from integration_hub import roles
 from integration_hub.selectors import subscribers_owned_by
-from integration_hub.views import safe_next
+from integration_hub.views import safe_next, wants_json
 
 from .models import AccountingIntegration, SyncRecord
 from .selectors import accounting_integrations_of, records_with_packets, sync_history
@@ -37,10 +37,6 @@ def _owned_integration(request: HttpRequest, accounting_integration_id: int):
     return get_object_or_404(integrations, pk=accounting_integration_id)
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return request.headers.get("Accept", "").startswith("application/json")
-
-
 @login_required
 @require_POST
 def panel_sync(request: HttpRequest, accounting_integration_id: int):
@@ -51,16 +47,16 @@ def panel_sync(request: HttpRequest, accounting_integration_id: int):
         )
     except SyncConflict as conflict:
         text = f"{conflict} (record {getattr(conflict.record, 'pk', '?')})"
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"detail": text}, status=409)
         messages.warning(request, text)
     except ValidationError as exc:
         text = "Sync refused: " + " ".join(exc.messages)
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"detail": text}, status=400)
         messages.error(request, text)
     else:
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"syncRecordId": record.pk, "status": record.status}, status=202)
         messages.success(request, f"Sync queued (record {record.pk}).")
     return redirect(safe_next(request))

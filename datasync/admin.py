@@ -22,7 +22,7 @@ from integration_hub.services.jobs import job_enqueue
 from integration_hub.system_settings import setting_definitions, setting_get, setting_is_set
 
 from .models import CustomerPendingRecord, ProgressRecord, SyncRun, TransactionPendingRecord
-from .selectors import queue_depths
+from .selectors import queue_depths, user_may_run
 from .services.delivery import dead_letters_replay, sample_message_send
 from .settings import CATEGORY
 
@@ -36,10 +36,6 @@ class CredentialPanelForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
-
-
-def _may_run(user) -> bool:
-    return user.has_perm("datasync.run_datasync")
 
 
 def _credential_map_key() -> tuple[str, str]:
@@ -82,12 +78,12 @@ class SyncRunAdmin(ReadOnlyAdmin):
         extra_context = {
             **(extra_context or {}),
             "depths": queue_depths(),
-            "may_run": _may_run(request.user),
+            "may_run": user_may_run(request.user),
         }
         return super().changelist_view(request, extra_context)
 
     def run_now_view(self, request):
-        if request.method != "POST" or not _may_run(request.user):
+        if request.method != "POST" or not user_may_run(request.user):
             raise PermissionDenied
         job_enqueue(
             func="datasync.tasks.datasync_run_now",
@@ -154,7 +150,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
             "credential_key": key_name,
             "may_save_secrets": may_save_secrets,
             "may_send_sample": may_send_sample,
-            "may_run": _may_run(user),
+            "may_run": user_may_run(user),
             "sample": sample,
             "depths": queue_depths(),
             "runs": SyncRun.objects.order_by("-started_at", "-id")[:10],
@@ -231,7 +227,7 @@ class ProgressRecordAdmin(QueueAdmin):
     actions = ["replay"]
 
     def has_replay_permission(self, request) -> bool:
-        return _may_run(request.user)
+        return user_may_run(request.user)
 
     @admin.action(
         description="Replay the dead letters of the selected records' customers, in order",

@@ -5,6 +5,11 @@ from django.db.models import QuerySet
 from .models import CustomerPendingRecord, ProgressRecord, SyncRun, TransactionPendingRecord
 
 
+def user_may_run(user) -> bool:
+    """Run now and Replay: Job Admin (the role holds this permission), or a superuser."""
+    return user.has_perm("datasync.run_datasync")
+
+
 def queue_depths() -> dict[str, int]:
     return {
         "customer_pending": CustomerPendingRecord.objects.count(),

@@ -12,14 +12,10 @@ from django.views.decorators.http import require_POST
 from integration_hub import roles
 from integration_hub.services.jobs import job_enqueue
 
-from .selectors import dead_letters, queue_depths, run_list
+from .selectors import dead_letters, queue_depths, run_list, user_may_run
 from .services.delivery import dead_letters_replay, sample_message_send
 
 RUNS_SHOWN = 20
-
-
-def _may_run(user) -> bool:
-    return user.has_perm("datasync.run_datasync")
 
 
 def _page(request, *, sample=None, status: int = 200):
@@ -31,7 +27,7 @@ def _page(request, *, sample=None, status: int = 200):
             "depths": queue_depths(),
             "runs": list(run_list()[:RUNS_SHOWN]),
             "dead_letters": dead_letters(),
-            "may_run": _may_run(user),
+            "may_run": user_may_run(user),
             "may_send_sample": roles.user_may_send_sample_message(user),
             "sample": sample,
         },
@@ -54,7 +50,7 @@ def datasync_page(request):
 @require_POST
 def datasync_run_now(request):
     _admin_roles_only(request)
-    if not _may_run(request.user):
+    if not user_may_run(request.user):
         raise PermissionDenied("Run now is for Job Admin.")
     job_enqueue(
         func="datasync.tasks.datasync_run_now",
@@ -80,7 +76,7 @@ def datasync_sample(request):
 @require_POST
 def datasync_replay(request):
     _admin_roles_only(request)
-    if not _may_run(request.user):
+    if not user_may_run(request.user):
         raise PermissionDenied("Replay is for Job Admin.")
     try:
         record_id = int(request.POST.get("record", ""))

@@ -103,7 +103,7 @@ def _n(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _number(value) -> Decimal | None:
+def finite_number(value) -> Decimal | None:
     """A finite number, or None (a partner may send "NaN", "Infinity" or words)."""
     try:
         number = Decimal(str(value))
@@ -118,7 +118,9 @@ def series_svg(
     """A line over (unix seconds, value) points in time order, with its lowest and highest
     value marked. `chart_id` tells several charts of one page apart."""
     values = sorted(
-        (ts, n) for ts, raw in points if isinstance(ts, int) and (n := _number(raw)) is not None
+        (ts, n)
+        for ts, raw in points
+        if isinstance(ts, int) and (n := finite_number(raw)) is not None
     )
     if not values:
         return format_html('<p class="muted">{}: no values in this period.</p>', title)

@@ -16,6 +16,11 @@ def dashboard(request):
     )
 
 
+def wants_json(request) -> bool:
+    """A page's script asked for JSON (a form sent in the background), not for a page."""
+    return request.headers.get("Accept", "").startswith("application/json")
+
+
 def safe_next(request, fallback: str = "dashboard") -> str:
     """The form's `next` when it is a path of this site, else `fallback` (a URL name): never
     a redirect to somewhere else."""

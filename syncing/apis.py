@@ -255,6 +255,7 @@ class QueueEventsApi(V21Api):
     @extend_schema(
         operation_id="v21_queue_events",
         summary="Events of one of your queues, oldest first",
+        description="At most 500 at a time: read on with `after` set to the last id received.",
         parameters=[
             OpenApiParameter(
                 "after", OpenApiTypes.INT, required=False, description="Only events after this id."

@@ -14,6 +14,7 @@ from integration_hub.models import Integration
 from integration_hub.organisation_kit import PartnerError
 
 from .models import VerifiedIdentity
+from .selectors import organisation_kit_integrations
 from .services.identities import (
     IdentityFlowFailed,
     identity_bankid_collect,
@@ -59,9 +60,7 @@ class BankIdCollectOutputSerializer(serializers.Serializer):
 
 
 def _integration(integration_id: int) -> Integration:
-    integration = Integration.objects.filter(
-        pk=integration_id, kind=Integration.Kind.ORGANISATION_KIT, enabled=True
-    ).first()
+    integration = organisation_kit_integrations().filter(pk=integration_id).first()
     if integration is None:
         raise ValidationError(
             {"integration": ["No enabled Organisation Kit integration with that id."]}

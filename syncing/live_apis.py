@@ -33,13 +33,18 @@ from integration_hub.organisation_kit import (
 from .apis import _connection_id
 from .selectors import connection_get, notification_list
 from .services import live
+from .services.live import (
+    INVOICE_DAYS_DEFAULT,
+    INVOICE_DAYS_MAX,
+    PHONE_NUMBER,
+    SERIES_DAYS_DEFAULT,
+    SERIES_DAYS_MAX,
+)
 from .services.notifications import notification_mark_read
 from .services.triggers import sync_account_request
 
 # A partner that says 429 without Retry-After: ask the caller to wait this long.
 DEFAULT_RETRY_AFTER_SECONDS = 60
-INVOICE_DAYS_DEFAULT, INVOICE_DAYS_MAX = 365, 366 * 3
-SERIES_DAYS_DEFAULT, SERIES_DAYS_MAX = 7, 93
 
 
 class PartnerFailed(exceptions.APIException):
@@ -308,9 +313,6 @@ class ConnectionCostApi(_ServiceSeriesApi):
     )
     def get(self, request, connection_id: str, service_id: str):
         return super().get(request, connection_id, service_id)
-
-
-PHONE_NUMBER = r"^\+?[0-9][0-9 ()-]{3,30}$"
 
 
 class PartnerUserSerializer(serializers.Serializer):

@@ -4,6 +4,8 @@ from datetime import datetime
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
+from integration_hub.models import Integration
+
 from .models import (
     Account,
     Agreement,
@@ -20,6 +22,13 @@ from .models import (
 
 def unix_seconds(moment: datetime | None) -> int | None:
     return int(moment.timestamp()) if moment else None
+
+
+def organisation_kit_integrations() -> QuerySet[Integration]:
+    """The organisations a user may connect to (or verify an identity with)."""
+    return Integration.objects.filter(
+        kind=Integration.Kind.ORGANISATION_KIT, enabled=True
+    ).order_by("name")
 
 
 def connection_list(*, user) -> QuerySet[Connection]:
@@ -60,15 +69,19 @@ def queue_list(*, user) -> QuerySet[EventQueue]:
     return EventQueue.objects.filter(user=user).order_by("id")
 
 
+QUEUE_EVENTS_AT_MOST = 500
+
+
 def queue_events(*, user, queue_id: int, after: int | None = None) -> QuerySet[Event] | None:
-    """Events of the user's queue, oldest first (None: not their queue)."""
+    """Events of the user's queue, oldest first, at most QUEUE_EVENTS_AT_MOST of them: a
+    client reads on with `after` the last id it got (None: not their queue)."""
     queue = queue_list(user=user).filter(pk=queue_id).first()
     if queue is None:
         return None
     events = queue.events.order_by("id")
     if after is not None:
         events = events.filter(id__gt=after)
-    return events
+    return events[:QUEUE_EVENTS_AT_MOST]
 
 
 def connection_accounts(*, connection: Connection) -> QuerySet[Account]:

@@ -7,8 +7,8 @@ Buttons that start syncs are plain forms; the page's script sends them with fetc
 JSON) and then follows the sync through the user's event queue, so nothing reloads.
 """
 
-import math
 from datetime import timedelta
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from integration_hub.charts import series_svg
+from integration_hub.charts import finite_number, series_svg
 from integration_hub.models import Integration
 from integration_hub.organisation_kit import (
     OrganisationKitClient,
@@ -29,7 +29,7 @@ from integration_hub.organisation_kit import (
     PartnerRateLimited,
 )
 from integration_hub.outbound import OutboundError
-from integration_hub.views import safe_next
+from integration_hub.views import safe_next, wants_json
 
 from .models import Account, SyncJob, VerifiedIdentity
 from .selectors import (
@@ -38,6 +38,7 @@ from .selectors import (
     connection_resource,
     connections_with_last_sync,
     notification_list,
+    organisation_kit_integrations,
     queue_position,
 )
 from .services import live
@@ -51,12 +52,6 @@ from .services.notifications import notification_mark_read
 from .services.sync import sync_request
 
 PERSONAL_NUMBER = r"^[0-9]{10,12}$"
-PHONE_NUMBER = r"^\+?[0-9][0-9 ()-]{3,30}$"
-SERIES_DAYS = 7
-
-
-def _wants_json(request) -> bool:
-    return request.headers.get("Accept", "").startswith("application/json")
 
 
 def _own_connection(request, connection_id: int):
@@ -72,12 +67,6 @@ def _partner_problem(exc: PartnerError) -> str:
     return f"The partner's Organisation Kit failed: {exc}"
 
 
-def _organisations():
-    return Integration.objects.filter(
-        kind=Integration.Kind.ORGANISATION_KIT, enabled=True
-    ).order_by("name")
-
-
 class ConnectionForm(forms.Form):
     integration = forms.ModelChoiceField(queryset=Integration.objects.none(), label="Organisation")
     identity = forms.ModelChoiceField(
@@ -91,7 +80,7 @@ class ConnectionForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["integration"].queryset = _organisations()
+        self.fields["integration"].queryset = organisation_kit_integrations()
         self.fields["identity"].queryset = VerifiedIdentity.objects.filter(user=user)
         self.fields["identity"].label_from_instance = lambda identity: (
             f"{identity.get_kind_display()} {identity.value}"
@@ -109,7 +98,7 @@ class BankIdForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["integration"].queryset = _organisations()
+        self.fields["integration"].queryset = organisation_kit_integrations()
 
 
 @login_required
@@ -173,7 +162,7 @@ def bankid_simulate(request):
     """Sandbox only: the simulated person signs the BankID order on their phone."""
     if not settings.SANDBOX_ENABLED:
         raise Http404
-    integration = _organisations().filter(pk=request.POST.get("integration")).first()
+    integration = organisation_kit_integrations().filter(pk=request.POST.get("integration")).first()
     if integration is None:
         raise Http404
     try:
@@ -213,14 +202,12 @@ def connection_detail(request, connection_id: int):
             "my_partner_users": list(mine.values()),
             "queue_id": queue_id,
             "last_event_id": last_event_id,
-            "contact_form": ContactForm(),
-            "guest_form": GuestForm(),
         },
     )
 
 
 def _sync_answer(request, connections, *, back: str):
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(
             {"connections": [{"id": c.pk, "status": "QUEUED"} for c in connections]},
             status=202,
@@ -275,7 +262,9 @@ class DateRangeForm(forms.Form):
 def account_invoices(request, connection_id: int, account_id: str):
     connection = _own_connection(request, connection_id)
     dates = DateRangeForm(request.GET or None)
-    from_date, to_date = dates.range(default_days=365, max_days=366 * 3)
+    from_date, to_date = dates.range(
+        default_days=live.INVOICE_DAYS_DEFAULT, max_days=live.INVOICE_DAYS_MAX
+    )
     invoices, problem, status = [], "", 200
     try:
         account = live.connection_account(connection=connection, account_id=account_id)
@@ -311,7 +300,9 @@ def service_detail(request, connection_id: int, service_id: str):
     except live.NotFoundHere as exc:
         raise Http404(str(exc)) from None
     dates = DateRangeForm(request.GET or None)
-    from_date, to_date = dates.range(default_days=SERIES_DAYS, max_days=93)
+    from_date, to_date = dates.range(
+        default_days=live.SERIES_DAYS_DEFAULT, max_days=live.SERIES_DAYS_MAX
+    )
     is_owner = service.location.account.role == Account.Role.OWNER
     charts, problems, status = [], [], 200
     reads = [("Measurements", live.measurements_live, "unit")]
@@ -342,7 +333,9 @@ def service_detail(request, connection_id: int, service_id: str):
                     points, title=f"{title} of {service.name}", unit=unit, chart_id=unit_key
                 ),
                 "count": len(points),
-                "total": sum(float(v) for _, v in points if _is_number(v)),
+                "total": sum(
+                    (n for _, v in points if (n := finite_number(v)) is not None), Decimal(0)
+                ),
             }
         )
     return render(
@@ -362,16 +355,9 @@ def service_detail(request, connection_id: int, service_id: str):
     )
 
 
-def _is_number(value) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
-
-
 class ContactForm(forms.Form):
     phone_number = forms.RegexField(
-        PHONE_NUMBER,
+        live.PHONE_NUMBER,
         required=False,
         label="Phone number",
         error_messages={"invalid": "Enter a phone number: digits, spaces, + ( ) -."},
@@ -389,7 +375,7 @@ class GuestForm(forms.Form):
     name = forms.CharField(max_length=200, label="Name")
     email_address = forms.EmailField(required=False, label="Email address")
     phone_number = forms.RegexField(
-        PHONE_NUMBER,
+        live.PHONE_NUMBER,
         required=False,
         label="Phone number",
         error_messages={"invalid": "Enter a phone number: digits, spaces, + ( ) -."},

@@ -3,10 +3,10 @@ of their verified identities)."""
 
 from django.db import transaction
 
-from integration_hub.models import Integration
 from integration_hub.services.audit import audit_record
 
 from ..models import Channel, Connection, SyncJob, VerifiedIdentity
+from ..selectors import organisation_kit_integrations
 from .events import queue_default_ensure
 from .identities import identity_normalise
 from .sync import sync_request
@@ -52,9 +52,7 @@ def connection_create(
 ) -> Connection:
     """Create the connection (or return the existing one for that integration and identity)
     with its channels and the user's default queue, and queue its initial sync."""
-    integration = Integration.objects.filter(
-        pk=integration_id, kind=Integration.Kind.ORGANISATION_KIT, enabled=True
-    ).first()
+    integration = organisation_kit_integrations().filter(pk=integration_id).first()
     if integration is None:
         raise IntegrationNotConnectable("No enabled Organisation Kit integration with that id.")
     identity = _identity_pick(user=user, personal_number=personal_number, email=email)

@@ -20,6 +20,12 @@ from .sync_steps import account_users_replace
 
 logger = logging.getLogger("syncing")
 
+# How far back a live read looks by default, and the widest period it takes (days); the API
+# and the pages both apply them.
+INVOICE_DAYS_DEFAULT, INVOICE_DAYS_MAX = 365, 366 * 3
+SERIES_DAYS_DEFAULT, SERIES_DAYS_MAX = 7, 93
+PHONE_NUMBER = r"^\+?[0-9][0-9 ()-]{3,30}$"
+
 
 class NotFoundHere(Exception):
     """No such account, service or user in this connection's mirror."""

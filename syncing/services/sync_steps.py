@@ -25,6 +25,7 @@ from ..models import (
     VerifiedIdentity,
 )
 from .events import event_record
+from .invoices import invoice_states_apply, invoices_recent
 
 
 class SyncAbandoned(Exception):
@@ -230,8 +231,6 @@ class StepRunner:
     def step_invoices(self, accounts: list[Account]) -> None:
         """Only the accounts this user owns: invoices, and so their notifications, are for
         account owners (DESIGN.md)."""
-        from .invoices import invoice_states_apply, invoices_recent
-
         self.heartbeat("INVOICES")
         owned = [account for account in accounts if account.role == Account.Role.OWNER]
         fetched = {

@@ -167,6 +167,24 @@ def test_queue_events_come_oldest_first_and_after_an_event_id(anna, synced_conne
     assert client.get(f"/v2.1/queues/{queues[0]['id']}?after=x").status_code == 400
 
 
+def test_a_long_queue_is_read_500_events_at_a_time(anna, synced_connection, api_as):
+    from syncing.models import Event, EventQueue
+
+    queue = EventQueue.objects.get(user=anna)
+    Event.objects.bulk_create(
+        Event(queue=queue, event_type="USERS_SUCCESS", resource_type="ACCOUNT") for _ in range(600)
+    )
+    total = queue.events.count()
+    client = api_as(anna)
+
+    first = client.get(f"/v2.1/queues/{queue.pk}").json()
+    rest = client.get(f"/v2.1/queues/{queue.pk}?after={first[-1]['id']}").json()
+
+    assert len(first) == 500
+    assert len(first) + len(rest) == total
+    assert int(rest[0]["id"]) > int(first[-1]["id"])
+
+
 def test_an_account_owner_sees_everything_and_a_guest_only_locations_and_services(
     anna, synced_connection, api_as
 ):
