@@ -3,8 +3,7 @@ with work left, queues its continuation (DESIGN.md: long jobs work in slices).""
 
 import logging
 
-from django_q.tasks import async_task
-
+from integration_hub.services.jobs import task_enqueue
 from integration_hub.system_settings import setting_get
 
 from .models import SyncRun
@@ -20,7 +19,7 @@ def _run_and_continue(*, trigger: str, honour_backoff: bool) -> str:
         logger.info("Data Sync: another run is active; this one is skipped.")
         return "skipped: another run is active"
     if run.status == SyncRun.Status.SUCCEEDED and run.has_more:
-        async_task(
+        task_enqueue(
             "datasync.tasks.datasync_run_continue",
             honour_backoff,
             task_name="Data Sync (continued)",

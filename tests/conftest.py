@@ -1,8 +1,11 @@
 import pytest
+from django.db import connections
+from django.utils.module_loading import import_string
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from integration_hub import roles
+from integration_hub.services.jobs import QueuedTask
 from integration_hub.system_settings import settings_cache_clear
 
 from .factories import UserFactory
@@ -115,3 +118,70 @@ def _rows_that_migrations_create(request):
         Subscriber.objects.create(name="Default subscriber")
     if not SettingsVersion.objects.exists():
         SettingsVersion.objects.create(version=0)
+
+
+class TaskQueue:
+    """Stands in for django-q2 behind `integration_hub.services.jobs`: a task queued by
+    `task_enqueue` arrives here, as (func, args), once its transaction commits, and waits
+    until `run()` runs it, and what it queues, in this process.
+
+    Inside the test's own transaction (which never commits), tasks whose transaction has
+    ended without a rollback count as committed when `queued` is read or `run()` is called,
+    as they would at the end of a request."""
+
+    def __init__(self):
+        self._queued: list[QueuedTask] = []
+        self._seen: dict[int, QueuedTask] = {}  # by id, held so that no id is reused
+        self.ran: list[tuple[str, tuple]] = []
+
+    def add(self, task: QueuedTask) -> None:
+        # Once per task: a test's django_capture_on_commit_callbacks may run it again.
+        if id(task) not in self._seen:
+            self._seen[id(task)] = task
+            self._queued.append(task)
+
+    @property
+    def queued(self) -> list[tuple[str, tuple]]:
+        self._commit()
+        return [(task.func, task.args) for task in self._queued]
+
+    def args_of(self, func: str) -> list[tuple]:
+        """The arguments of each queued call of `func`, in order."""
+        return [args for queued_func, args in self.queued if queued_func == func]
+
+    def ran_of(self, func: str) -> list[tuple]:
+        """The arguments of each run of `func`, in order."""
+        return [args for ran_func, args in self.ran if ran_func == func]
+
+    def clear(self) -> None:
+        self._commit()
+        self._queued.clear()
+
+    def run(self) -> int:
+        """Run every queued task, and what they queue; how many ran."""
+        count = 0
+        while self.queued:
+            task = self._queued.pop(0)
+            self.ran.append((task.func, task.args))
+            import_string(task.func)(*task.args)
+            count += 1
+        return count
+
+    def _commit(self) -> None:
+        """Tasks waiting only for the test's own transaction (rolled-back ones Django has
+        discarded already); none while a transaction of the code under test is open."""
+        for alias in connections:
+            connection = connections[alias]
+            if not all(block._from_testcase for block in connection.atomic_blocks):
+                continue
+            for _savepoint_ids, callback, _robust in list(connection.run_on_commit):
+                if isinstance(callback, QueuedTask):
+                    self.add(callback)
+
+
+@pytest.fixture
+def tasks(monkeypatch):
+    """The task queue: `tasks.queued`, `tasks.args_of(func)`, `tasks.run()`."""
+    queue = TaskQueue()
+    monkeypatch.setattr("integration_hub.services.jobs._task_send", queue.add)
+    return queue

@@ -20,7 +20,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from integration_hub.outbound import (
     OutboundClient,
@@ -29,6 +28,7 @@ from integration_hub.outbound import (
     ensure_success,
 )
 from integration_hub.services.audit import audit_record
+from integration_hub.services.jobs import task_enqueue
 
 from ..models import AccountingIntegration, Packet, SyncRecord
 from ..packets import MapTable, packet_map, packets_transform
@@ -66,10 +66,6 @@ class SyncConflict(Exception):
         super().__init__("A Sync of this integration is already queued or running.")
 
 
-def _enqueue(func: str, *args) -> None:
-    transaction.on_commit(lambda: async_task(func, *args, task_name=f"{func} {args}"[:100]))
-
-
 @transaction.atomic
 def sync_request(*, accounting_integration: AccountingIntegration, acting_user) -> SyncRecord:
     """Queue a Sync: 400 (ValidationError) when the integration cannot run, SyncConflict
@@ -94,7 +90,7 @@ def sync_request(*, accounting_integration: AccountingIntegration, acting_user) 
         target=str(accounting_integration),
         details={"syncRecordId": record.pk},
     )
-    _enqueue(RUN_TASK, record.pk)
+    task_enqueue(RUN_TASK, record.pk, task_name=f"Sync record {record.pk}")
     return record
 
 
@@ -289,7 +285,7 @@ def sync_record_deliver(
         if record.status == SyncRecord.Status.IN_PROGRESS:
             _heartbeat(record)
         if time.monotonic() - started > slice_seconds:
-            async_task(DELIVER_TASK, record.pk, task_name=f"Deliver sync record {record.pk}")
+            task_enqueue(DELIVER_TASK, record.pk, task_name=f"Deliver sync record {record.pk}")
             return record
     now = timezone.now()
     SyncRecord.objects.filter(pk=record.pk, status=SyncRecord.Status.IN_PROGRESS).update(
@@ -334,7 +330,9 @@ def packets_resend(*, sync_record: SyncRecord, acting_user) -> int:
         details={"syncRecordId": sync_record.pk, "packets": queued},
     )
     if queued:
-        _enqueue(DELIVER_TASK, sync_record.pk)
+        task_enqueue(
+            DELIVER_TASK, sync_record.pk, task_name=f"Deliver sync record {sync_record.pk}"
+        )
     return queued
 
 

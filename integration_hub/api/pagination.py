@@ -1,4 +1,5 @@
 from rest_framework import exceptions, pagination
+from rest_framework.response import Response
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -37,3 +38,15 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
 def _is_positive_integer(value: str) -> bool:
     return value.isdecimal() and value.isascii() and int(value) >= 1
+
+
+def paginated_response(request, queryset, *, view, serializer_class=None, context=None) -> Response:
+    """One page of `queryset` as {count, next, previous, results}: each row through
+    `serializer_class`, or as it is (a `.values()` queryset) without one."""
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    if serializer_class is None:
+        data = list(page)
+    else:
+        data = serializer_class(page, many=True, context=context or {}).data
+    return paginator.get_paginated_response(data)

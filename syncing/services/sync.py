@@ -18,13 +18,12 @@ as the last successful step left it.
 import logging
 import time
 from datetime import timedelta
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from integration_hub.organisation_kit import OrganisationKitClient, PartnerError
+from integration_hub.services.jobs import task_enqueue
 
 from ..models import Connection, SyncJob
 from .events import event_record
@@ -61,31 +60,7 @@ QUEUED_STUCK_AFTER = timedelta(minutes=30)
 SLICE_SECONDS = 60.0
 
 
-def _enqueue(job_id: int) -> None:
-    async_task("syncing.tasks.sync_job_run_task", job_id, task_name=f"sync job {job_id}")
-
-
-def _enqueue_continuation(job_id: int, slice_number: int) -> None:
-    async_task(
-        "syncing.tasks.sync_job_run_task",
-        job_id,
-        slice_number,
-        task_name=f"sync job {job_id} slice {slice_number}",
-    )
-
-
-def _enqueue_later(job_id: int, delay_seconds: float) -> None:
-    """Through a one-off django-q2 schedule (its scheduler looks about every 30 s)."""
-    from django_q.models import Schedule
-    from django_q.tasks import schedule
-
-    schedule(
-        "syncing.tasks.sync_job_run_task",
-        job_id,
-        name=f"sync job {job_id}",
-        schedule_type=Schedule.ONCE,
-        next_run=timezone.now() + timedelta(seconds=delay_seconds),
-    )
+RUN_TASK = "syncing.tasks.sync_job_run_task"
 
 
 def _kind_widened(active: SyncJob, kind: str) -> str | None:
@@ -143,10 +118,7 @@ def sync_request(
                 job = SyncJob.objects.create(connection=connection, kind=kind)
         except IntegrityError:
             return connection.sync_jobs.get(status__in=SyncJob.ACTIVE), False
-        if delay_seconds > 0:
-            transaction.on_commit(partial(_enqueue_later, job.pk, delay_seconds))
-        else:
-            transaction.on_commit(partial(_enqueue, job.pk))
+        task_enqueue(RUN_TASK, job.pk, task_name=f"sync job {job.pk}", delay_seconds=delay_seconds)
     return job, True
 
 
@@ -193,7 +165,12 @@ def _job_continue(job_id: int, *, next_step: int) -> None:
         job.slice_number += 1
         job.heartbeat_at = timezone.now()
         job.save(update_fields=["next_step", "slice_number", "heartbeat_at", "updated_at"])
-        transaction.on_commit(partial(_enqueue_continuation, job.pk, job.slice_number))
+        task_enqueue(
+            RUN_TASK,
+            job.pk,
+            job.slice_number,
+            task_name=f"sync job {job.pk} slice {job.slice_number}",
+        )
 
 
 def sync_job_finish(*, job: SyncJob, error: str = "") -> None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from integration_hub.organisation_kit import OrganisationKitClient, PartnerError
+from integration_hub.services.jobs import task_enqueue
 
 from ..models import (
     Account,
@@ -260,17 +261,11 @@ class StepRunner:
                 )
             _channels_set(self.connection, ["invoices"], is_success=True)
             if created:
-                transaction.on_commit(partial(notifications_deliver_enqueue, self.connection.pk))
-
-
-def notifications_deliver_enqueue(connection_id: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task(
-        "syncing.tasks.notifications_deliver_task",
-        connection_id,
-        task_name=f"notifications of connection {connection_id}",
-    )
+                task_enqueue(
+                    "syncing.tasks.notifications_deliver_task",
+                    self.connection.pk,
+                    task_name=f"notifications of connection {self.connection.pk}",
+                )
 
 
 def account_users_replace(*, account: Account, entries: list[dict], user) -> Account:

@@ -3,7 +3,6 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from integration_hub.models import Order
 from integration_hub.selectors import default_subscriber
@@ -28,36 +27,6 @@ def accounting_integration(db):
     for kind, source, target in FULL_MAPS:
         accounting_integration.maps.create(kind=kind, source=source, target=target)
     return accounting_integration
-
-
-class TaskQueue:
-    """Stands in for django-q2: tasks the accounting services enqueue wait here until
-    `run()` runs them (and whatever they enqueue) in this process, outside any transaction
-    the test opened itself."""
-
-    def __init__(self):
-        self.queued: list[tuple[str, tuple]] = []
-        self.ran: list[tuple[str, tuple]] = []
-
-    def add(self, func, *args, **kwargs):
-        self.queued.append((func, args))
-
-    def run(self) -> int:
-        count = 0
-        while self.queued:
-            func, args = self.queued.pop(0)
-            self.ran.append((func, args))
-            import_string(func)(*args)
-            count += 1
-        return count
-
-
-@pytest.fixture
-def tasks(monkeypatch):
-    queue = TaskQueue()
-    monkeypatch.setattr("accounting.services.sync._enqueue", queue.add)
-    monkeypatch.setattr("accounting.services.sync.async_task", queue.add)
-    return queue
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ SIMULTANEOUS = 20
 def test_twenty_simultaneous_sync_requests_give_one_record_and_nineteen_409s(
     make_user, monkeypatch
 ):
-    monkeypatch.setattr("accounting.services.sync._enqueue", lambda *args: None)
     from rest_framework.authtoken.models import Token
 
     owner = make_user("Owner")
@@ -69,8 +68,6 @@ def test_an_order_saved_before_the_window_end_but_committed_after_it_is_not_lost
     from accounting.services.sync import sync_record_run, sync_request
     from tests.accounting.conftest import BOOKS_URL
 
-    monkeypatch.setattr("accounting.services.sync._enqueue", lambda *args: None)
-    monkeypatch.setattr("accounting.services.sync.async_task", lambda *args, **kwargs: None)
     accounting_integration = AccountingIntegrationFactory()
     for kind, source, target in (
         ("REVENUE_CATEGORY", "Classes", "4000"),

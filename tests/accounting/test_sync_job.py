@@ -259,7 +259,7 @@ def test_a_worker_killed_while_delivering_leaves_the_window_and_the_rerun_repeat
     assert record.status == SyncRecord.Status.FAILED
     assert "window did not move" in record.failure_reason
 
-    tasks.queued.clear()
+    tasks.clear()
     rerun = _sync(accounting_integration, tasks)
     assert rerun.status == SyncRecord.Status.SUCCESS
     assert rerun.window_start == first.window_end

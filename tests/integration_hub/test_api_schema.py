@@ -141,8 +141,7 @@ def _is_whole_number(value) -> bool:
         hypothesis.HealthCheck.function_scoped_fixture,
     ],
 )
-def test_the_owners_operations_answer_as_their_schema_documents(case, owner_world, monkeypatch):
-    monkeypatch.setattr("syncing.services.sync._enqueue", lambda job_id: None)
+def test_the_owners_operations_answer_as_their_schema_documents(case, owner_world, tasks):
     token, ids = owner_world
     for name, value in ids.items():
         if case.path_parameters and _is_whole_number(case.path_parameters.get(name)):

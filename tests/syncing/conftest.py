@@ -8,7 +8,6 @@ import requests
 import responses
 from django.test import TestCase
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from tests.factories import OrganisationKitIntegrationFactory, UserFactory, VerifiedIdentityFactory
 
@@ -209,51 +208,6 @@ class FakePartner:
 def partner():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield FakePartner(mock)
-
-
-class TaskQueue:
-    """Stands in for django-q2: sync jobs queued after commit wait here until `run()`."""
-
-    def __init__(self):
-        self.queued: list[int] = []
-        self.deliveries = 0
-
-    def add(self, job_id: int) -> None:
-        self.queued.append(job_id)
-
-    def add_continuation(self, job_id: int, slice_number: int) -> None:
-        self.queued.append((job_id, slice_number))
-
-    def add_delivery(self, connection_id: int) -> None:
-        self.queued.append(("deliver", connection_id))
-
-    def run(self) -> int:
-        """Run every queued task (and what they queue); returns how many sync-job tasks ran
-        (notification deliveries are counted in `deliveries`)."""
-        count = 0
-        while self.queued:
-            task = self.queued.pop(0)
-            with TestCase.captureOnCommitCallbacks(execute=True):
-                if isinstance(task, tuple) and task[0] == "deliver":
-                    import_string("syncing.tasks.notifications_deliver_task")(task[1])
-                    self.deliveries += 1
-                    continue
-                import_string("syncing.tasks.sync_job_run_task")(
-                    *(task if isinstance(task, tuple) else (task,))
-                )
-            count += 1
-        return count
-
-
-@pytest.fixture
-def tasks(monkeypatch):
-    queue = TaskQueue()
-    monkeypatch.setattr("syncing.services.sync._enqueue", queue.add)
-    monkeypatch.setattr("syncing.services.sync._enqueue_continuation", queue.add_continuation)
-    monkeypatch.setattr(
-        "syncing.services.sync_steps.notifications_deliver_enqueue", queue.add_delivery
-    )
-    return queue
 
 
 @pytest.fixture

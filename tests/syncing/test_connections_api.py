@@ -41,7 +41,7 @@ def test_creating_a_connection_answers_201_and_queues_its_initial_sync(
     assert isinstance(body["creation_date"], int)
     job = SyncJob.objects.get()
     assert (job.kind, job.status) == ("INITIAL", "QUEUED")
-    assert tasks.queued == [job.pk]
+    assert tasks.args_of("syncing.tasks.sync_job_run_task") == [(job.pk,)]
 
 
 def test_a_connection_through_an_identity_the_user_has_not_verified_is_refused(

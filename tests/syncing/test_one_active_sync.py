@@ -23,11 +23,10 @@ def test_the_database_refuses_a_second_queued_or_running_sync_of_a_connection(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sync_requests_of_one_connection_queue_exactly_one_sync(
-    anna, kit_integration, monkeypatch
+    anna, kit_integration, tasks
 ):
     from syncing.models import Channel, Connection, VerifiedIdentity
 
-    monkeypatch.setattr("syncing.services.sync._enqueue", lambda job_id: None)
     conn = Connection.objects.create(
         user=anna,
         integration=kit_integration,

@@ -13,7 +13,7 @@ from integration_hub.sandbox.models import OrganisationKitEvent
 from syncing.demo import syncing_demo_setup
 from syncing.models import Account, Connection, Event, SyncJob, VerifiedIdentity
 from syncing.services.identities import identity_bankid_collect, identity_bankid_start
-from syncing.services.sync import sync_job_run
+from syncing.services.sync import RUN_TASK, sync_job_run
 from tests.factories import UserFactory
 from tests.reliability.cluster import run_cluster
 
@@ -21,16 +21,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def demo(live_server, monkeypatch):
-    """The demo's integration and connection for user `owner`, its sync not run yet."""
-    queued = []
-    monkeypatch.setattr("syncing.services.sync._enqueue", queued.append)
-    monkeypatch.setattr(
-        "syncing.services.sync._enqueue_later", lambda job_id, delay: queued.append(job_id)
-    )
+def demo(live_server, tasks):
+    """The demo's integration and connection for user `owner`, its sync not run yet (the
+    ids of the queued sync jobs alongside)."""
     UserFactory(username="owner")
     connection = syncing_demo_setup(base_url=live_server.url)
-    return connection, queued
+    return connection, [job_id for (job_id,) in tasks.args_of(RUN_TASK)]
 
 
 def test_the_bankid_flow_of_the_simulator_verifies_a_personal_number(demo, live_server):

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from syncing.models import Account, Agreement, Channel, Event, Location, SyncJob
-from syncing.services.sync import sync_job_run, sync_request, sync_watchdog_run
+from syncing.services.sync import RUN_TASK, sync_job_run, sync_request, sync_watchdog_run
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,8 @@ def test_the_initial_sync_calls_the_partner_in_the_order_of_reference_000(
 ):
     connection = connect(anna, kit_integration)
 
-    assert tasks.run() == 1
+    tasks.run()
+    assert len(tasks.ran_of(RUN_TASK)) == 1
 
     assert partner.calls == INITIAL_CALLS
     job = connection.sync_jobs.get()
@@ -96,7 +97,8 @@ def test_a_sync_longer_than_a_slice_continues_step_by_step_in_new_tasks(
     monkeypatch.setattr("syncing.services.sync.SLICE_SECONDS", 0)
     connection = connect(anna, kit_integration)
 
-    assert tasks.run() == 5  # one slice per step
+    tasks.run()
+    assert len(tasks.ran_of(RUN_TASK)) == 5  # one slice per step
 
     assert partner.calls == INITIAL_CALLS
     job = connection.sync_jobs.get()
@@ -111,9 +113,9 @@ def test_a_slice_delivered_twice_runs_once(
     monkeypatch.setattr("syncing.services.sync.SLICE_SECONDS", 0)
     connection = connect(anna, kit_integration)
     with django_capture_on_commit_callbacks(execute=True):
-        sync_job_run(job_id=tasks.queued.pop(0))  # step 1, then queues slice 1
+        sync_job_run(job_id=tasks.args_of(RUN_TASK)[0][0])  # step 1, then queues slice 1
     job_id = connection.sync_jobs.get().pk
-    assert tasks.queued == [(job_id, 1)]
+    assert tasks.args_of(RUN_TASK) == [(job_id,), (job_id, 1)]
 
     sync_job_run(job_id=job_id, slice_number=1)
     calls = list(partner.calls)
@@ -313,7 +315,7 @@ def test_a_sync_failed_by_the_watchdog_writes_nothing_more_when_it_wakes(
     anna, kit_integration, partner, connect, tasks, monkeypatch
 ):
     connection = connect(anna, kit_integration)
-    job_id = tasks.queued.pop()
+    (job_id,) = tasks.args_of(RUN_TASK)[-1]
 
     def watchdog_strikes_during_step_two(account_id):
         SyncJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now() - timedelta(hours=1))

@@ -164,7 +164,7 @@ def test_connecting_from_the_page_creates_the_connection_and_queues_its_sync(
     connection = Connection.objects.get(user=anna)
     assert response.url == f"/connections/{connection.pk}/"
     assert connection.sync_jobs.get().kind == SyncJob.Kind.INITIAL
-    assert tasks.queued == [connection.sync_jobs.get().pk]
+    assert tasks.args_of("syncing.tasks.sync_job_run_task") == [(connection.sync_jobs.get().pk,)]
 
 
 def test_connecting_without_choosing_names_the_missing_fields(anna, kit_integration, as_anna):
