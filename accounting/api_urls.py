@@ -1,16 +1,18 @@
-from django.urls import re_path
+"""The accounting export's /api/v1/ routes: integrations and their maps."""
+
+from integration_hub.api.ids import ID
+from integration_hub.api.routes import api_path
 
 from . import apis
 
-# Included in /api/v1/; every path with or without its trailing slash.
 urlpatterns = [
-    re_path(
-        r"^accounting-integrations/?$",
+    api_path(
+        "accounting-integrations",
         apis.AccountingIntegrationListCreateApi.as_view(),
         name="accounting-integrations",
     ),
-    re_path(
-        r"^accounting-integrations/(?P<accounting_integration_id>[0-9]+)/?$",
+    api_path(
+        rf"accounting-integrations/(?P<accounting_integration_id>{ID})",
         apis.AccountingIntegrationDetailApi.as_view(),
         name="accounting-integration-detail",
     ),

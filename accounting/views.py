@@ -1,6 +1,6 @@
-"""The accounting pages of the web UI: the dashboard panel (each integration of the Owner's
-subscribers with its last SyncRecord and a Sync button) and an integration's page (Sync now,
-its live status, the history with per-packet states and errors, resend of failed packets).
+"""The accounting pages of the web UI: the dashboard panel's Sync button, and an integration's
+page (Sync now, its live status, the history with per-packet states and errors, resend of
+failed packets).
 Owners of the integration's subscriber only, as the API (reference 004)."""
 
 from django.contrib import messages
@@ -17,14 +17,10 @@ from integration_hub.selectors import subscribers_owned_by
 from integration_hub.views import safe_next, wants_json
 
 from .models import AccountingIntegration, SyncRecord
-from .selectors import accounting_integrations_of, records_with_packets, sync_history
+from .selectors import records_with_packets, sync_history
 from .services.sync import SyncConflict, packets_resend, sync_request
 
 RECORDS_PER_PAGE = 20
-
-
-def accounting_panel_context(request: HttpRequest) -> dict:
-    return {"integrations": accounting_integrations_of(subscribers_owned_by(request.user))}
 
 
 def _owned_integration(request: HttpRequest, accounting_integration_id: int):

@@ -21,10 +21,10 @@ from integration_hub.services.credentials import credential_input_validate, cred
 from integration_hub.services.jobs import job_enqueue
 from integration_hub.system_settings import setting_definitions, setting_get, setting_is_set
 
+from .declarations import CATEGORY
 from .models import CustomerPendingRecord, ProgressRecord, SyncRun, TransactionPendingRecord
 from .selectors import queue_depths, user_may_run
 from .services.delivery import dead_letters_replay, sample_message_send
-from .settings import CATEGORY
 
 
 class CredentialPanelForm(forms.Form):

@@ -23,11 +23,6 @@ def run_list() -> QuerySet[SyncRun]:
     return SyncRun.objects.order_by("-started_at", "-id")
 
 
-def datasync_panel_context(request) -> dict:
-    """The dashboard panel: queue depths, the last runs and the dead letters."""
-    return {"depths": queue_depths(), "runs": list(run_list()[:5])}
-
-
 def dead_letters(*, limit: int = 50) -> list[ProgressRecord]:
     """The oldest dead-lettered records (what the Data Sync page lists for replay)."""
     return list(

@@ -1,70 +1,42 @@
+"""The site's URLs, composed from the project's installed apps without naming a pipeline: each
+app's `api_urls` under /api/v1/, its `web_urls` at the root, and the URL modules of the
+external contracts it declared (`registry.ContractUrls`). Every API path answers with and
+without its trailing slash (`api.routes.api_path`)."""
+
+from pathlib import Path
+
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
-from django.urls import include, path, re_path
+from django.urls import include, path
+from django.utils.module_loading import module_has_submodule
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from integration_hub import apis, record_apis, views
+from integration_hub.api.routes import api_path
+from integration_hub.registry import contract_urls
 
-# Every API path answers with and without its trailing slash, without a redirect.
-api_v1 = [
-    re_path(r"^integrations/?$", apis.IntegrationListCreateApi.as_view(), name="integration-list"),
-    re_path(
-        r"^integrations/(?P<integration_id>[0-9]+)/?$",
-        apis.IntegrationDetailApi.as_view(),
-        name="integration-detail",
-    ),
-    re_path(r"^customers/?$", record_apis.CustomerListCreateApi.as_view(), name="customer-list"),
-    re_path(r"^customers/merge/?$", record_apis.CustomerMergeApi.as_view(), name="customer-merge"),
-    re_path(
-        r"^customers/(?P<customer_id>[^/]+)/notes/?$",
-        record_apis.CustomerNoteCreateApi.as_view(),
-        name="customer-notes",
-    ),
-    re_path(
-        r"^customers/(?P<customer_id>[^/]+)/segments/(?P<segment_name>[^/]+)/?$",
-        record_apis.CustomerSegmentApi.as_view(),
-        name="customer-segment",
-    ),
-    re_path(
-        r"^customers/(?P<customer_id>[^/]+)/?$",
-        record_apis.CustomerDetailApi.as_view(),
-        name="customer-detail",
-    ),
-    re_path(r"^orders/?$", record_apis.OrderListCreateApi.as_view(), name="order-list"),
-    re_path(
-        r"^orders/(?P<retail_transaction_id>[^/]+)/?$",
-        record_apis.OrderDetailApi.as_view(),
-        name="order-detail",
-    ),
-    re_path(r"^credentials/?$", apis.CredentialListCreateApi.as_view(), name="credential-list"),
-    re_path(
-        r"^credentials/(?P<credential_id>[0-9]+)/?$",
-        apis.CredentialDetailApi.as_view(),
-        name="credential-detail",
-    ),
-    path("datasync/", include("datasync.urls")),
-    path("", include("accounting.api_urls")),
-    path("", include("syncing.api_urls")),
-]
+
+def _project_url_modules(name: str) -> list[str]:
+    """The `name` modules of this project's apps (not third-party ones), in INSTALLED_APPS
+    order (the core first)."""
+    return [
+        f"{app.name}.{name}"
+        for app in apps.get_app_configs()
+        if Path(app.path) == settings.BASE_DIR.joinpath(*app.name.split("."))
+        and module_has_submodule(app.module, name)
+    ]
+
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_v1)),
-    path("v2.1/", include("syncing.urls")),
-    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("", include("accounting.urls")),
-    path("", include("syncing.web_urls")),
-    path("", include("datasync.web_urls")),
+    path("api/v1/", include([path("", include(m)) for m in _project_url_modules("api_urls")])),
+    api_path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    api_path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    *(path(urls.prefix, include(urls.module)) for urls in contract_urls()),
+    *(path("", include(module)) for module in _project_url_modules("web_urls")),
 ]
+
+handler404 = "integration_hub.views.not_found"
 
 if settings.SANDBOX_ENABLED:
     urlpatterns.append(path("sandbox/", include("integration_hub.sandbox.urls")))

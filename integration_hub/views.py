@@ -1,7 +1,9 @@
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.defaults import page_not_found
 
 from integration_hub.dashboard import panels_for
 from integration_hub.selectors import subscribers_owned_by
@@ -30,3 +32,11 @@ def safe_next(request, fallback: str = "dashboard") -> str:
     ):
         return target
     return reverse(fallback) if not fallback.startswith("/") else fallback
+
+
+def not_found(request, exception=None):
+    """404 for a path that matches no route: a page for a browser, JSON for everyone else
+    (an API client that sent an id beyond the database's range, say), like the APIs' own."""
+    if "text/html" in request.headers.get("Accept", ""):
+        return page_not_found(request, exception)
+    return JsonResponse({"detail": "Not found."}, status=404)

@@ -10,7 +10,6 @@ import time
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
-from integration_hub import signals
 from integration_hub.models import Customer, Order
 from integration_hub.system_settings import setting_get
 
@@ -176,15 +175,3 @@ def on_order_posted(sender, *, order: Order, **kwargs) -> None:
         # is read and captured after it, so the receiver never ends with the older state.
         locked = Customer.objects.select_for_update().filter(pk=customer.pk).first()
         _customer_capture(locked or customer, Action.UPDATE)
-
-
-def capture_receivers_connect() -> None:
-    uid = "datasync.capture."
-    signals.customer_created.connect(on_customer_created, dispatch_uid=uid + "created")
-    signals.customer_updated.connect(on_customer_changed, dispatch_uid=uid + "updated")
-    signals.customer_note_added.connect(on_customer_changed, dispatch_uid=uid + "note")
-    signals.customer_segment_joined.connect(on_customer_changed, dispatch_uid=uid + "joined")
-    signals.customer_segment_left.connect(on_customer_changed, dispatch_uid=uid + "left")
-    signals.customer_deleted.connect(on_customer_deleted, dispatch_uid=uid + "deleted")
-    signals.customers_merged.connect(on_customers_merged, dispatch_uid=uid + "merged")
-    signals.order_posted.connect(on_order_posted, dispatch_uid=uid + "order")

@@ -7,3 +7,10 @@ class SandboxConfig(AppConfig):
     name = "integration_hub.sandbox"
     label = "sandbox"
     verbose_name = "Sandbox (partner simulator)"
+
+    def ready(self) -> None:
+        from integration_hub.registry import declare
+
+        from .declarations import DECLARATIONS
+
+        declare(DECLARATIONS)

@@ -331,16 +331,14 @@ def test_a_slice_that_runs_out_of_time_says_there_is_more(datasync_on, mocked_re
     assert _run().sent == 1
 
 
-def test_a_scheduled_slice_with_more_to_do_queues_its_continuation(datasync_on, mocked_receiver):
+def test_a_scheduled_slice_with_more_to_do_queues_its_continuation(
+    datasync_on, mocked_receiver, tasks
+):
     mocked_receiver.post(API_URL, json={})
     _customer("C1")
-    with (
-        mock.patch("datasync.tasks.datasync_run", wraps=lambda **kw: _run(slice_seconds=0)),
-        mock.patch("datasync.tasks.async_task") as enqueue,
-    ):
+    with mock.patch("datasync.tasks.datasync_run", wraps=lambda **kw: _run(slice_seconds=0)):
         datasync_scheduled_run()
-    enqueue.assert_called_once()
-    assert enqueue.call_args.args[0] == "datasync.tasks.datasync_run_continue"
+    assert tasks.queued == [("datasync.tasks.datasync_run_continue", (True,))]
 
 
 def test_the_sample_message_is_exactly_the_documented_body(datasync_on, mocked_receiver):

@@ -71,17 +71,12 @@ def test_system_config_alone_may_not_run_now(client, system_config):
     assert client.post("/datasync/run/").status_code == 403
 
 
-def test_run_now_queues_the_job(client, job_admin, monkeypatch):
-    queued = []
-    monkeypatch.setattr(
-        "integration_hub.services.jobs.async_task", lambda func, **kwargs: queued.append(func)
-    )
+def test_run_now_queues_the_job(client, job_admin, tasks):
     client.force_login(job_admin)
 
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        response = client.post("/datasync/run/", follow=True)
+    response = client.post("/datasync/run/", follow=True)
 
-    assert queued == ["datasync.tasks.datasync_run_now"]
+    assert tasks.queued == [("datasync.tasks.datasync_run_now", ())]
     assert "Data Sync run queued" in response.content.decode()
 
 

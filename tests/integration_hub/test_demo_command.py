@@ -37,3 +37,55 @@ def test_demo_refuses_to_run_in_production_mode(settings):
     with pytest.raises(CommandError, match="DEBUG is off"):
         call_command("demo")
     assert not User.objects.filter(username="admin").exists()
+
+
+def test_demo_runs_every_apps_registered_step_once_each_time_and_twice_changes_nothing(
+    settings, django_capture_on_commit_callbacks
+):
+    from accounting.models import AccountingIntegration
+    from integration_hub.system_settings import setting_get
+    from syncing.models import Connection
+
+    settings.DEBUG = True
+    settings.SANDBOX_ENABLED = True
+    outputs = []
+    for _ in range(2):
+        out = io.StringIO()
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("demo", stdout=out)
+        outputs.append(out.getvalue())
+
+    for text in outputs:
+        # Each app's line, in the order the steps are declared.
+        lines = [line.split()[0] for line in text.splitlines() if line.startswith("  ")]
+        assert lines[3:] == [
+            "Records",
+            "Sandbox",
+            "Data",
+            "Accounting",
+            "Connections",
+            "superuser",
+            "Owner",
+        ]
+    assert setting_get("DataSyncEnabled") is True
+    assert setting_get("DataSyncApiUrl") == "http://127.0.0.1:8000/sandbox/receiver/datasync/"
+    assert AccountingIntegration.objects.get().summarize_data
+    assert Connection.objects.filter(user__username="owner").count() == 1
+    assert Integration.objects.filter(name="Sandbox receiver").count() == 1
+    assert Customer.objects.count() == 300
+
+
+def test_without_the_sandbox_the_demo_wires_no_pipeline_to_it(settings):
+    from accounting.models import AccountingIntegration
+    from integration_hub.system_settings import setting_get
+
+    settings.DEBUG = True
+    settings.SANDBOX_ENABLED = False
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+
+    assert "  Sandbox      off" in out.getvalue()
+    assert "Data Sync" not in out.getvalue()
+    assert setting_get("DataSyncEnabled") is False
+    assert not AccountingIntegration.objects.exists()
+    assert Customer.objects.count() == 300

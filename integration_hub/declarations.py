@@ -1,0 +1,127 @@
+"""What the core registers at start-up (IntegrationHubConfig.ready): its system setting, the
+role permissions on its own models, its dashboard panels, the cluster heartbeat schedule,
+the post-migrate hooks, and the demo records."""
+
+from django.db.models.signals import post_migrate
+
+from integration_hub import dashboard, roles
+from integration_hub.demo_steps import DemoContext, DemoStep
+from integration_hub.registry import Receiver, RolePermissions
+from integration_hub.schedules import MINUTES, ScheduleSpec
+from integration_hub.system_settings import SettingDefinition, SettingKind
+
+
+def _schedules_ensure_after_migrate(**kwargs) -> None:
+    from django.db import connections
+
+    from integration_hub.schedules import schedules_ensure
+
+    # Only once the django_q tables exist (they do after a full migrate).
+    tables = connections[kwargs.get("using", "default")].introspection.table_names()
+    if "django_q_schedule" in tables:
+        schedules_ensure()
+
+
+def _role_groups_sync_after_migrate(**kwargs) -> None:
+    from integration_hub.services.roles import role_groups_sync_permissions
+
+    role_groups_sync_permissions()
+
+
+def _demo_records(context: DemoContext) -> list[str]:
+    from integration_hub.demo import demo_records_load
+    from integration_hub.selectors import default_subscriber
+
+    customers, orders = demo_records_load(subscriber=default_subscriber())
+    if customers:
+        return [f"  Records      Loaded {customers} demo customers and {orders} demo orders."]
+    return ["  Records      the demo customers and orders are in place"]
+
+
+def _records(*actions: str, models: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"integration_hub.{action}_{model}" for model in models for action in actions)
+
+
+DECLARATIONS = [
+    SettingDefinition(
+        key="OutboundTimeoutSeconds",
+        kind=SettingKind.INT,
+        default=15,
+        min_value=1,
+        max_value=120,
+        category="Outbound HTTP",
+        help_text="Seconds an outbound call may take before it fails with a timeout.",
+    ),
+    RolePermissions(roles.SYSTEM_ADMIN, (roles.ALL_PERMISSIONS,)),
+    RolePermissions(
+        roles.SYSTEM_CONFIG,
+        (
+            *_records("view", "add", "change", "delete", models=("integration",)),
+            "integration_hub.view_systemsetting",
+            "integration_hub.change_systemsetting",
+            "integration_hub.view_credential",
+            "integration_hub.view_subscriber",
+            "integration_hub.view_auditentry",
+            "integration_hub.view_clusterheartbeat",
+            # Core records (DESIGN.md "REST API": System Admin / System Config)
+            *_records(
+                "view",
+                "add",
+                "change",
+                "delete",
+                models=("customer", "customernote", "segment", "customersegment"),
+            ),
+            "integration_hub.view_order",
+            "integration_hub.add_order",
+            "integration_hub.view_orderitem",
+            "integration_hub.view_orderpayment",
+        ),
+    ),
+    RolePermissions(
+        roles.JOB_ADMIN,
+        (
+            "integration_hub.run_jobs",
+            "integration_hub.view_auditentry",
+            "integration_hub.view_clusterheartbeat",
+            "django_q.view_task",
+            "django_q.view_success",
+            "django_q.view_failure",
+            "django_q.view_schedule",
+        ),
+    ),
+    dashboard.Panel(
+        name="system",
+        title="Background jobs",
+        template="integration_hub/panels/system.html",
+        context=dashboard.system_panel_context,
+        visible=roles.user_has_admin_role,
+        order=900,
+    ),
+    dashboard.Panel(
+        name="outcomes",
+        title="Sync outcomes, last 30 days",
+        template="integration_hub/panels/outcomes.html",
+        context=dashboard.outcomes_panel_context,
+        visible=lambda user: roles.user_has_role(user, roles.OWNER, *roles.ADMIN_ROLES),
+        order=50,
+    ),
+    # Every minute, so the dashboard can tell whether a cluster is processing tasks.
+    ScheduleSpec(
+        name="Cluster heartbeat",
+        func="integration_hub.tasks.cluster_heartbeat",
+        schedule_type=MINUTES,
+        minutes=1,
+    ),
+    Receiver(
+        post_migrate,
+        _schedules_ensure_after_migrate,
+        dispatch_uid="integration_hub.schedules_ensure",
+        sender_app="integration_hub",
+    ),
+    Receiver(
+        post_migrate,
+        _role_groups_sync_after_migrate,
+        dispatch_uid="integration_hub.role_groups_sync_permissions",
+    ),
+    DemoStep(name="records", run=_demo_records, order=10),
+]
