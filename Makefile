@@ -40,7 +40,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 bench: $(STAMP)
-	for script in bench/*.py; do echo "== $$script"; $(PY) "$$script"; done
+	for script in bench/[!_]*.py; do echo "== $$script"; $(PY) "$$script"; done
 
 demo: $(STAMP)
 	$(PY) -m integration_hub.envfile

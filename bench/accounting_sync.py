@@ -10,7 +10,6 @@ Packets are POSTed to a local receiver (http.server, Nagle off). Never asserts.
     .venv/bin/python bench/accounting_sync.py
 """
 
-import os
 import random
 import sys
 import tempfile
@@ -23,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._django import django_setup
 
 CATALOGUE = [
     ("Classes", Decimal("0.0800"), Decimal("20.00")),
@@ -49,17 +50,6 @@ class Receiver(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-def setup_django(workdir: Path) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "integration_hub.test_settings"
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def orders_create(subscriber, count: int, prefix: str) -> None:
@@ -189,7 +179,7 @@ def history_queries(accounting_integration, owner, page_size: int) -> int:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        setup_django(Path(tmp))
+        django_setup(Path(tmp))
         import accounting.services.sync as sync_services
         from accounting.models import Packet, SyncRecord
         from integration_hub.models import Subscriber, SubscriberOwner, User

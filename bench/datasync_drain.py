@@ -14,7 +14,6 @@ cap each keep-alive exchange at ~40 ms) serves a token endpoint and the API. Aga
 
 import json
 import multiprocessing
-import os
 import sys
 import tempfile
 import time
@@ -22,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._django import django_setup
 
 
 def _serve(port_queue) -> None:
@@ -47,16 +48,6 @@ def _serve(port_queue) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     port_queue.put(server.server_address[1])
     server.serve_forever()
-
-
-def setup_django(workdir: Path) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "integration_hub.test_settings"
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def queue_records(count: int) -> None:
@@ -158,7 +149,7 @@ def main() -> None:
     port = ports.get(timeout=10)
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as workdir:
-        setup_django(Path(workdir))
+        django_setup(Path(workdir))
         from integration_hub.services.credentials import credential_set
         from integration_hub.services.system_settings import setting_set
 

@@ -7,7 +7,6 @@ should stay flat because rows stream from the file). Never asserts: read the num
 """
 
 import csv
-import os
 import resource
 import sys
 import tempfile
@@ -16,15 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def setup_django(workdir: Path) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "integration_hub.test_settings"
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
+from bench._django import django_setup
 
 
 def write_file(path: Path, rows: int) -> None:
@@ -53,7 +44,7 @@ def run(path: Path) -> tuple[float, int, str]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        setup_django(workdir)
+        django_setup(workdir)
         results = {}
         for rows in (10_000, 100_000):
             path = workdir / f"customers-{rows}.csv"

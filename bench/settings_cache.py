@@ -7,7 +7,6 @@ measured in the same run on a temporary SQLite database. Never asserts.
     .venv/bin/python bench/settings_cache.py
 """
 
-import os
 import sys
 import tempfile
 import time
@@ -15,19 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._django import django_setup
+
 READS = 10_000
 KEY = "DataSyncEnabled"
-
-
-def setup_django(workdir: Path) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "integration_hub.test_settings"
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def cached_reads() -> float:
@@ -53,7 +43,7 @@ def direct_reads() -> float:
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-settings-") as workdir:
-        setup_django(Path(workdir))
+        django_setup(Path(workdir))
         from integration_hub.services.system_settings import setting_set
 
         setting_set(key=KEY, value="true")
