@@ -11,9 +11,9 @@ from rest_framework.views import APIView
 from integration_hub.api.pagination import PageNumberPagination
 from integration_hub.api.strict_types import StrictTypesMixin
 from integration_hub.models import Integration
-from integration_hub.organisation_kit import PartnerError
 
 from .models import VerifiedIdentity
+from .organisation_kit import PartnerError
 from .selectors import organisation_kit_integrations
 from .services.identities import (
     IdentityFlowFailed,

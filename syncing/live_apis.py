@@ -23,14 +23,14 @@ from rest_framework.views import APIView
 
 from integration_hub.api.pagination import PageNumberPagination
 from integration_hub.api.strict_types import StrictTypesMixin
-from integration_hub.organisation_kit import (
+
+from .apis import _connection_id
+from .organisation_kit import (
     PartnerError,
     PartnerNotFound,
     PartnerRateLimited,
     PartnerTimeout,
 )
-
-from .apis import _connection_id
 from .selectors import connection_get, notification_list
 from .services import live
 from .services.live import (

@@ -23,15 +23,15 @@ from django.views.decorators.http import require_POST
 
 from integration_hub.charts import finite_number, series_svg
 from integration_hub.models import Integration
-from integration_hub.organisation_kit import (
-    OrganisationKitClient,
-    PartnerError,
-    PartnerRateLimited,
-)
 from integration_hub.outbound import OutboundError
 from integration_hub.views import safe_next, wants_json
 
 from .models import Account, SyncJob, VerifiedIdentity
+from .organisation_kit import (
+    OrganisationKitClient,
+    PartnerError,
+    PartnerRateLimited,
+)
 from .selectors import (
     connection_accounts,
     connection_get,

@@ -22,10 +22,10 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integration_hub.organisation_kit import OrganisationKitClient, PartnerError
 from integration_hub.services.jobs import task_enqueue
 
 from ..models import Connection, SyncJob
+from ..organisation_kit import OrganisationKitClient, PartnerError
 from .events import event_record
 from .sync_steps import StepFailed, StepRunner, SyncAbandoned, account_resource, job_lock
 

@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from integration_hub.organisation_kit import OrganisationKitClient, PartnerError
 from integration_hub.services.jobs import task_enqueue
 
 from ..models import (
@@ -25,6 +24,7 @@ from ..models import (
     SyncJob,
     VerifiedIdentity,
 )
+from ..organisation_kit import OrganisationKitClient, PartnerError
 from .events import event_record
 from .invoices import invoice_states_apply, invoices_recent
 

@@ -322,7 +322,7 @@ def test_a_sync_failed_by_the_watchdog_writes_nothing_more_when_it_wakes(
         sync_watchdog_run()
         return partner.users[account_id]
 
-    from integration_hub.organisation_kit import OrganisationKitClient
+    from syncing.organisation_kit import OrganisationKitClient
 
     monkeypatch.setattr(
         OrganisationKitClient, "account_users", lambda self, a: watchdog_strikes_during_step_two(a)
