@@ -38,7 +38,7 @@ from .services.connections import (
     IntegrationNotConnectable,
     connection_create,
 )
-from .services.sync import sync_request
+from .services.sync_jobs import sync_request
 
 ERRORS = {
     401: OpenApiResponse(description="No or bad credentials."),

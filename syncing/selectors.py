@@ -133,3 +133,16 @@ def queue_position(*, user) -> tuple[int | None, int]:
         return None, 0
     last = queue.events.order_by("-id").values_list("id", flat=True).first()
     return queue.pk, last or 0
+
+
+def account_resource(account: Account) -> dict:
+    """An account as events carry it; connection_id tells a user's connections apart in
+    their one queue."""
+    return {
+        "id": account.partner_id,
+        "connection_id": str(account.connection_id),
+        "customer_id": account.customer_id,
+        "name": account.name,
+        "type": account.type,
+        "role": account.role,
+    }

@@ -49,7 +49,7 @@ from .services.connections import (
 )
 from .services.identities import identity_bankid_start
 from .services.notifications import notification_mark_read
-from .services.sync import sync_request
+from .services.sync_jobs import sync_request
 
 PERSONAL_NUMBER = r"^[0-9]{10,12}$"
 

@@ -9,7 +9,7 @@ from ..models import Channel, Connection, SyncJob, VerifiedIdentity
 from ..selectors import organisation_kit_integrations
 from .events import queue_default_ensure
 from .identities import identity_normalise
-from .sync import sync_request
+from .sync_jobs import sync_request
 
 
 class IdentityNotVerified(Exception):
