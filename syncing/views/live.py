@@ -8,7 +8,6 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -177,50 +176,57 @@ def _form_errors(form) -> str:
     return " ".join(parts)
 
 
+def _form_write(request, connection, form, *, failed: str, write):
+    """A form's write at the partner (`write(cleaned_data)` → the success message), its outcome
+    as a message, then back to the connection's page."""
+    if not form.is_valid():
+        messages.error(request, f"{failed} {_form_errors(form)}")
+    else:
+        try:
+            done = write(form.cleaned_data)
+        except live.NotFoundHere as exc:
+            raise Http404(str(exc)) from None
+        except PartnerError as exc:
+            messages.error(request, f"{failed} {partner_problem(exc)}")
+        else:
+            messages.success(request, done)
+    return redirect("connection-detail", connection_id=connection.pk)
+
+
 @login_required
 @require_POST
 def user_update(request, connection_id: int, user_id: str):
     connection = connection_of(user=request.user, connection_id=connection_id)
-    form = ContactForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Not saved. {_form_errors(form)}")
-    else:
-        try:
-            live.account_user_update(
-                connection=connection,
-                user_id=user_id,
-                phone_number=form.cleaned_data["phone_number"] or None,
-                email_address=form.cleaned_data["email_address"] or None,
-            )
-            messages.success(request, "Your contact details are updated at the organisation.")
-        except live.NotFoundHere as exc:
-            raise Http404(str(exc)) from None
-        except PermissionDenied:
-            raise
-        except PartnerError as exc:
-            messages.error(request, f"Not saved. {partner_problem(exc)}")
-    return redirect("connection-detail", connection_id=connection.pk)
+
+    def write(data) -> str:
+        live.account_user_update(
+            connection=connection,
+            user_id=user_id,
+            phone_number=data["phone_number"] or None,
+            email_address=data["email_address"] or None,
+        )
+        return "Your contact details are updated at the organisation."
+
+    return _form_write(
+        request, connection, ContactForm(request.POST), failed="Not saved.", write=write
+    )
 
 
 @login_required
 @require_POST
 def guest_add(request, connection_id: int, account_id: str):
     connection = connection_of(user=request.user, connection_id=connection_id)
-    form = GuestForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"No guest added. {_form_errors(form)}")
-    else:
-        try:
-            live.account_guest_add(
-                connection=connection,
-                account_id=account_id,
-                name=form.cleaned_data["name"],
-                email_address=form.cleaned_data["email_address"],
-                phone_number=form.cleaned_data["phone_number"],
-            )
-            messages.success(request, f"{form.cleaned_data['name']} is now a guest.")
-        except live.NotFoundHere as exc:
-            raise Http404(str(exc)) from None
-        except PartnerError as exc:
-            messages.error(request, f"No guest added. {partner_problem(exc)}")
-    return redirect("connection-detail", connection_id=connection.pk)
+
+    def write(data) -> str:
+        live.account_guest_add(
+            connection=connection,
+            account_id=account_id,
+            name=data["name"],
+            email_address=data["email_address"],
+            phone_number=data["phone_number"],
+        )
+        return f"{data['name']} is now a guest."
+
+    return _form_write(
+        request, connection, GuestForm(request.POST), failed="No guest added.", write=write
+    )
