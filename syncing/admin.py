@@ -8,7 +8,7 @@ from integration_hub.admin import ReadOnlyAdmin
 
 from .models import Account, Connection, Event, Notification, SyncJob, VerifiedIdentity
 from .services.notifications import notifications_deliver
-from .services.sync import sync_request
+from .services.sync_jobs import sync_request
 
 
 @admin.register(VerifiedIdentity)

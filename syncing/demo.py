@@ -12,7 +12,7 @@ from integration_hub.services.integrations import integration_update
 from .models import Connection, SyncJob
 from .services.connections import connection_create
 from .services.identities import identity_verify
-from .services.sync import sync_request
+from .services.sync_jobs import sync_request
 
 INTEGRATION_NAME = "Sandbox Organisation Kit"
 DEMO_PERSONAL_NUMBER = "198001011234"

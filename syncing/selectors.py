@@ -3,7 +3,9 @@
 from datetime import datetime
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.http import Http404
 
+from integration_hub.api.ids import ID_MAXIMUM
 from integration_hub.models import Integration
 
 from .models import (
@@ -42,6 +44,25 @@ def connection_list(*, user) -> QuerySet[Connection]:
 
 def connection_get(*, user, connection_id: int) -> Connection | None:
     return connection_list(user=user).filter(pk=connection_id).first()
+
+
+def _is_id(value) -> bool:
+    """An id that may name a row: a whole number within the database's range (one beyond it
+    must not reach a query, where SQLite would overflow)."""
+    try:
+        return 1 <= int(value) <= ID_MAXIMUM
+    except (TypeError, ValueError):
+        return False
+
+
+def connection_of(*, user, connection_id) -> Connection:
+    """The user's own connection with this id, or Http404 (the APIs and the pages alike)."""
+    connection = (
+        connection_get(user=user, connection_id=connection_id) if _is_id(connection_id) else None
+    )
+    if connection is None:
+        raise Http404("No such connection of yours.")
+    return connection
 
 
 def connection_resource(connection: Connection) -> dict:
@@ -114,6 +135,18 @@ def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notificati
     return notifications.order_by("-id")
 
 
+def notification_of(*, user, notification_id) -> Notification:
+    """The user's own notification with this id, or Http404."""
+    notification = (
+        notification_list(user=user).filter(pk=notification_id).first()
+        if _is_id(notification_id)
+        else None
+    )
+    if notification is None:
+        raise Http404("No such notification of yours.")
+    return notification
+
+
 def connections_with_last_sync(*, user) -> list[Connection]:
     """The user's connections, each with `last_job` (its latest sync, or None): three queries
     whatever the number of connections and syncs."""
@@ -133,3 +166,16 @@ def queue_position(*, user) -> tuple[int | None, int]:
         return None, 0
     last = queue.events.order_by("-id").values_list("id", flat=True).first()
     return queue.pk, last or 0
+
+
+def account_resource(account: Account) -> dict:
+    """An account as events carry it; connection_id tells a user's connections apart in
+    their one queue."""
+    return {
+        "id": account.partner_id,
+        "connection_id": str(account.connection_id),
+        "customer_id": account.customer_id,
+        "name": account.name,
+        "type": account.type,
+        "role": account.role,
+    }

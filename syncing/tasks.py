@@ -2,7 +2,8 @@
 
 from .services import triggers
 from .services.notifications import notifications_deliver
-from .services.sync import sync_job_run, sync_watchdog_run
+from .services.sync_jobs import sync_watchdog_run
+from .services.sync_run import sync_job_run
 
 
 def sync_job_run_task(job_id: int, slice_number: int = 0) -> str | None:

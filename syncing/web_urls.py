@@ -2,38 +2,42 @@
 
 from django.urls import path
 
-from . import views
+from .views import connections, live, notifications
 
 urlpatterns = [
-    path("connections/new/", views.connection_new, name="connection-new"),
-    path("connections/bankid/simulate/", views.bankid_simulate, name="bankid-simulate"),
-    path("connections/sync/", views.connections_sync_all, name="connections-sync-all"),
-    path("connections/<int:connection_id>/", views.connection_detail, name="connection-detail"),
-    path("connections/<int:connection_id>/sync/", views.connection_sync, name="connection-sync"),
+    path("connections/new/", connections.connection_new, name="connection-new"),
+    path("connections/bankid/simulate/", connections.bankid_simulate, name="bankid-simulate"),
+    path("connections/sync/", connections.connections_sync_all, name="connections-sync-all"),
+    path(
+        "connections/<int:connection_id>/", connections.connection_detail, name="connection-detail"
+    ),
+    path(
+        "connections/<int:connection_id>/sync/", connections.connection_sync, name="connection-sync"
+    ),
     path(
         "connections/<int:connection_id>/accounts/<str:account_id>/invoices/",
-        views.account_invoices,
+        live.account_invoices,
         name="account-invoices",
     ),
     path(
         "connections/<int:connection_id>/accounts/<str:account_id>/guests/",
-        views.guest_add,
+        live.guest_add,
         name="guest-add",
     ),
     path(
         "connections/<int:connection_id>/services/<str:service_id>/",
-        views.service_detail,
+        live.service_detail,
         name="service-detail",
     ),
     path(
         "connections/<int:connection_id>/users/<str:user_id>/",
-        views.user_update,
+        live.user_update,
         name="user-update",
     ),
-    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/", notifications.notifications, name="notifications"),
     path(
         "notifications/<int:notification_id>/read/",
-        views.notification_read,
+        notifications.notification_read,
         name="notification-read",
     ),
 ]

@@ -3,13 +3,13 @@ of their verified identities)."""
 
 from django.db import transaction
 
+from integration_hub.models import Integration
 from integration_hub.services.audit import audit_record
 
 from ..models import Channel, Connection, SyncJob, VerifiedIdentity
-from ..selectors import organisation_kit_integrations
 from .events import queue_default_ensure
 from .identities import identity_normalise
-from .sync import sync_request
+from .sync_jobs import sync_request
 
 
 class IdentityNotVerified(Exception):
@@ -17,7 +17,27 @@ class IdentityNotVerified(Exception):
 
 
 class IntegrationNotConnectable(Exception):
-    """Not an enabled ORGANISATION_KIT integration."""
+    """Not an ORGANISATION_KIT integration (400)."""
+
+
+class IntegrationNotFound(IntegrationNotConnectable):
+    """No integration with that id (404 naming the field)."""
+
+
+class IntegrationDisabled(IntegrationNotConnectable):
+    """A disabled integration is never called (DESIGN.md: 409)."""
+
+
+def integration_connectable(*, integration_id: int) -> Integration:
+    """The enabled ORGANISATION_KIT integration with this id, else the reason it is not."""
+    integration = Integration.objects.filter(pk=integration_id).first()
+    if integration is None:
+        raise IntegrationNotFound(f"No integration {integration_id}.")
+    if integration.kind != Integration.Kind.ORGANISATION_KIT:
+        raise IntegrationNotConnectable(f"{integration.name} is not an Organisation Kit.")
+    if not integration.enabled:
+        raise IntegrationDisabled(f"The integration {integration.name} is disabled.")
+    return integration
 
 
 def _identity_pick(*, user, personal_number: str | None, email: str | None) -> VerifiedIdentity:
@@ -52,9 +72,7 @@ def connection_create(
 ) -> Connection:
     """Create the connection (or return the existing one for that integration and identity)
     with its channels and the user's default queue, and queue its initial sync."""
-    integration = organisation_kit_integrations().filter(pk=integration_id).first()
-    if integration is None:
-        raise IntegrationNotConnectable("No enabled Organisation Kit integration with that id.")
+    integration = integration_connectable(integration_id=integration_id)
     identity = _identity_pick(user=user, personal_number=personal_number, email=email)
     connection, created = Connection.objects.get_or_create(
         user=user, integration=integration, identity=identity, defaults={"auto_sync": auto_sync}

@@ -5,10 +5,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from integration_hub.models import Integration
-from integration_hub.organisation_kit import OrganisationKitClient, PartnerError
 from integration_hub.services.audit import audit_record
 
 from ..models import BankIdOrder, VerifiedIdentity
+from ..organisation_kit import OrganisationKitClient, PartnerError
 
 
 class IdentityFlowFailed(Exception):

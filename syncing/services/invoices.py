@@ -8,9 +8,8 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from integration_hub.organisation_kit import OrganisationKitClient
-
 from ..models import Account, InvoiceState, Notification
+from ..organisation_kit import OrganisationKitClient
 
 # Reference 000: "Bright requires at minimum the two most recent invoices."
 INVOICES_WANTED = 2

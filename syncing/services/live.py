@@ -12,9 +12,8 @@ from datetime import date
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from integration_hub.organisation_kit import OrganisationKitClient, PartnerError
-
 from ..models import Account, AccountUser, Connection, Service
+from ..organisation_kit import OrganisationKitClient, PartnerError
 from .events import event_record
 from .sync_steps import account_users_replace
 

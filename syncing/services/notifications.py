@@ -15,11 +15,11 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from integration_hub.organisation_kit import OrganisationKitClient, PartnerError
 from integration_hub.outbound import OutboundClient, OutboundError, ensure_success
 from integration_hub.system_settings import setting_get
 
 from ..models import Notification
+from ..organisation_kit import OrganisationKitClient, PartnerError
 
 logger = logging.getLogger("syncing.notifications")
 

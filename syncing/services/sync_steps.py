@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from integration_hub.organisation_kit import OrganisationKitClient, PartnerError
 from integration_hub.services.jobs import task_enqueue
 
 from ..models import (
@@ -25,12 +24,11 @@ from ..models import (
     SyncJob,
     VerifiedIdentity,
 )
+from ..organisation_kit import OrganisationKitClient, PartnerError
+from ..selectors import account_resource
 from .events import event_record
 from .invoices import invoice_states_apply, invoices_recent
-
-
-class SyncAbandoned(Exception):
-    """The job is no longer running (the watchdog failed it): stop without writing."""
+from .sync_jobs import job_lock
 
 
 class StepFailed(Exception):
@@ -44,14 +42,6 @@ def _resource_error(error: Exception) -> dict:
         "retry_after": getattr(error, "retry_after", None),
         "message": str(error)[:500],
     }
-
-
-def job_lock(job_id: int) -> SyncJob:
-    """Inside a transaction: the job, locked, still running; else SyncAbandoned."""
-    job = SyncJob.objects.select_for_update().select_related("connection").get(pk=job_id)
-    if job.status != SyncJob.Status.RUNNING:
-        raise SyncAbandoned(job_id)
-    return job
 
 
 def _channels_set(connection: Connection, definitions: list[str], *, is_success: bool) -> None:
@@ -354,16 +344,3 @@ def _product(service: Service, item: dict) -> Product:
         price=price,
         unit=str(item.get("unit") or "")[:50],
     )
-
-
-def account_resource(account: Account) -> dict:
-    """An account as events carry it; connection_id tells a user's connections apart in
-    their one queue."""
-    return {
-        "id": account.partner_id,
-        "connection_id": str(account.connection_id),
-        "customer_id": account.customer_id,
-        "name": account.name,
-        "type": account.type,
-        "role": account.role,
-    }

@@ -25,7 +25,7 @@ from integration_hub import roles
 from integration_hub.system_settings import setting_get
 
 from ..models import Account, Connection, SyncJob
-from .sync import sync_request
+from .sync_jobs import sync_request
 
 logger = logging.getLogger("syncing")
 

@@ -244,7 +244,7 @@ def other_user(db):
 @pytest.fixture
 def request_sync(tasks):
     """request_sync(connection, kind) → (job, created), queued as after a commit."""
-    from syncing.services.sync import sync_request
+    from syncing.services.sync_jobs import sync_request
 
     def request(connection, kind):
         with TestCase.captureOnCommitCallbacks(execute=True):

@@ -66,7 +66,7 @@ def test_an_account_with_fewer_than_two_invoices_stops_widening_at_the_widest_wi
     anna, kit_integration, partner
 ):
     partner.invoices["A1"] = []
-    from integration_hub.organisation_kit import OrganisationKitClient
+    from syncing.organisation_kit import OrganisationKitClient
 
     assert invoices_recent(OrganisationKitClient.for_integration(kit_integration), "A1") == []
     windows = [

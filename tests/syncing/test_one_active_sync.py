@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, close_old_connections, connection, transaction
 
 from syncing.models import SyncJob
-from syncing.services.sync import sync_request
+from syncing.services.sync_jobs import sync_request
 
 
 def test_the_database_refuses_a_second_queued_or_running_sync_of_a_connection(

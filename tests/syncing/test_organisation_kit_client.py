@@ -6,7 +6,7 @@ import pytest
 import requests
 import responses
 
-from integration_hub.organisation_kit import (
+from syncing.organisation_kit import (
     OrganisationKitClient,
     PartnerError,
     PartnerNotFound,

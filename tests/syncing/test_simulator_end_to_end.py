@@ -8,12 +8,13 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from integration_hub.organisation_kit import OrganisationKitClient, PartnerNotFound
 from integration_hub.sandbox.models import OrganisationKitEvent
 from syncing.demo import syncing_demo_setup
 from syncing.models import Account, Connection, Event, SyncJob, VerifiedIdentity
+from syncing.organisation_kit import OrganisationKitClient, PartnerNotFound
 from syncing.services.identities import identity_bankid_collect, identity_bankid_start
-from syncing.services.sync import RUN_TASK, sync_job_run
+from syncing.services.sync_jobs import RUN_TASK
+from syncing.services.sync_run import sync_job_run
 from tests.factories import UserFactory
 from tests.reliability.cluster import run_cluster
 

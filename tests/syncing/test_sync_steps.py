@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from syncing.models import Account, Agreement, Channel, Event, Location, SyncJob
-from syncing.services.sync import RUN_TASK, sync_job_run, sync_request, sync_watchdog_run
+from syncing.services.sync_jobs import RUN_TASK, sync_request, sync_watchdog_run
+from syncing.services.sync_run import sync_job_run
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,7 @@ def test_after_a_successful_sync_events_channels_and_mirror_are_complete(
 def test_a_sync_longer_than_a_slice_continues_step_by_step_in_new_tasks(
     anna, kit_integration, partner, connect, tasks, monkeypatch
 ):
-    monkeypatch.setattr("syncing.services.sync.SLICE_SECONDS", 0)
+    monkeypatch.setattr("syncing.services.sync_run.SLICE_SECONDS", 0)
     connection = connect(anna, kit_integration)
 
     tasks.run()
@@ -110,7 +111,7 @@ def test_a_sync_longer_than_a_slice_continues_step_by_step_in_new_tasks(
 def test_a_slice_delivered_twice_runs_once(
     anna, kit_integration, partner, connect, tasks, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr("syncing.services.sync.SLICE_SECONDS", 0)
+    monkeypatch.setattr("syncing.services.sync_run.SLICE_SECONDS", 0)
     connection = connect(anna, kit_integration)
     with django_capture_on_commit_callbacks(execute=True):
         sync_job_run(job_id=tasks.args_of(RUN_TASK)[0][0])  # step 1, then queues slice 1
@@ -322,7 +323,7 @@ def test_a_sync_failed_by_the_watchdog_writes_nothing_more_when_it_wakes(
         sync_watchdog_run()
         return partner.users[account_id]
 
-    from integration_hub.organisation_kit import OrganisationKitClient
+    from syncing.organisation_kit import OrganisationKitClient
 
     monkeypatch.setattr(
         OrganisationKitClient, "account_users", lambda self, a: watchdog_strikes_during_step_two(a)

@@ -12,7 +12,7 @@ from integration_hub.schedules import schedules_ensure
 from integration_hub.services.system_settings import setting_set
 from syncing.models import SyncJob
 from syncing.services import triggers
-from syncing.services.sync import RUN_TASK
+from syncing.services.sync_jobs import RUN_TASK
 from tests.factories import PASSWORD, OrganisationKitIntegrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -246,7 +246,7 @@ def test_a_trigger_that_finds_a_sync_running_queues_its_steps_when_that_one_ends
     assert running.kind == SyncJob.Kind.ACCOUNT  # running: its steps are left as they are
     assert running.then_kind == SyncJob.Kind.INVOICES  # what Sync Account adds to it
     assert not connection.sync_jobs.filter(status=SyncJob.Status.QUEUED).exists()
-    from syncing.services.sync import sync_job_finish
+    from syncing.services.sync_jobs import sync_job_finish
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         sync_job_finish(job=running)

@@ -231,7 +231,7 @@ def test_the_connection_page_runs_the_same_queries_for_two_accounts_as_for_six(
         partner.users[f"A{n}"] = partner.users["A1"]
     partner.invoices.update({f"A{n}": [] for n in range(3, 7)})
     with TestCase.captureOnCommitCallbacks(execute=True):
-        from syncing.services.sync import sync_request
+        from syncing.services.sync_jobs import sync_request
 
         sync_request(connection=connection, kind=SyncJob.Kind.ALL)
     tasks.run()

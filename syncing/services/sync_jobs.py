@@ -1,36 +1,28 @@
-"""Sync jobs of a connection, with the steps numbered as in reference 000:
+"""A sync job's life cycle: requested (or merged into the one queued or running), claimed by
+a worker, continued slice by slice, finished with SYNC_ALL_SUCCESS / SYNC_ALL_ERROR and its
+follow-up queued, or failed by the watchdog when stuck. The steps themselves are in
+sync_steps.py, and the slice that runs them in sync_run.py.
 
-1. search for accounts (ACCOUNTS_SEARCH) and get each account (ACCOUNT)
-2. users and roles (USERS)
-3. locations and services (LOCATIONS)
-4. agreements and products per service (AGREEMENTS, PRODUCTS)
-5. the invoice check of the owned accounts (INVOICES; services/invoices.py)
-
-INITIAL and ALL run 1-5, ACCOUNT runs 1-3 (sign-in, nightly), ACCOUNT_INVOICES 1-3 and 5
-(Sync Account), INVOICES 5 (hourly), LIST_ACCOUNTS runs 1, ends with LIST_ACCOUNTS_SUCCESS
-carrying the accounts and then queues ALL (reference 002).
-
-Each step first calls the partner (outside any transaction), then writes its part of the
-mirror, its channels and its events in one transaction: a failure halfway leaves the mirror
-as the last successful step left it.
+One sync per connection is queued or running at a time: the database's partial unique
+constraint decides races, and every write of a running job first locks it (job_lock), so a
+job the watchdog failed meanwhile writes nothing more.
 """
 
 import logging
-import time
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integration_hub.organisation_kit import OrganisationKitClient, PartnerError
 from integration_hub.services.jobs import task_enqueue
 
-from ..models import Connection, SyncJob
+from ..models import Account, Connection, SyncJob
+from ..selectors import account_resource, connection_resource
 from .events import event_record
-from .sync_steps import StepFailed, StepRunner, SyncAbandoned, account_resource, job_lock
 
 logger = logging.getLogger("syncing")
 
+# The steps of each kind, numbered as in reference 000 (sync_steps.py).
 STEPS_BY_KIND = {
     SyncJob.Kind.INITIAL: (1, 2, 3, 4, 5),
     SyncJob.Kind.ALL: (1, 2, 3, 4, 5),
@@ -56,11 +48,19 @@ _FOLLOW_UP_KINDS = (
 # that no worker picked up for QUEUED_STUCK_AFTER too.
 RUNNING_STUCK_AFTER = timedelta(minutes=10)
 QUEUED_STUCK_AFTER = timedelta(minutes=30)
-# A slice ends after the step that passes this, well inside django-q2's task timeout (240 s).
-SLICE_SECONDS = 60.0
-
-
 RUN_TASK = "syncing.tasks.sync_job_run_task"
+
+
+class SyncAbandoned(Exception):
+    """The job is no longer running (the watchdog failed it): stop without writing."""
+
+
+def job_lock(job_id: int) -> SyncJob:
+    """Inside a transaction: the job, locked, still running; else SyncAbandoned."""
+    job = SyncJob.objects.select_for_update().select_related("connection").get(pk=job_id)
+    if job.status != SyncJob.Status.RUNNING:
+        raise SyncAbandoned(job_id)
+    return job
 
 
 def _kind_widened(active: SyncJob, kind: str) -> str | None:
@@ -122,7 +122,7 @@ def sync_request(
     return job, True
 
 
-def _job_claim(job_id: int, slice_number: int = 0) -> SyncJob | None:
+def job_claim(job_id: int, slice_number: int = 0) -> SyncJob | None:
     """Slice 0 takes a queued job to running; a later slice takes over a running job once
     (a task delivered twice finds its slice claimed already)."""
     with transaction.atomic():
@@ -157,7 +157,7 @@ def _job_claim(job_id: int, slice_number: int = 0) -> SyncJob | None:
         return job
 
 
-def _job_continue(job_id: int, *, next_step: int) -> None:
+def job_continue(job_id: int, *, next_step: int) -> None:
     """End this slice: the next one starts at `next_step`, in a new task."""
     with transaction.atomic():
         job = job_lock(job_id)
@@ -176,8 +176,6 @@ def _job_continue(job_id: int, *, next_step: int) -> None:
 def sync_job_finish(*, job: SyncJob, error: str = "") -> None:
     """Inside a transaction, the job locked: its end, the connection's status and
     SYNC_ALL_SUCCESS / SYNC_ALL_ERROR."""
-    from ..selectors import connection_resource
-
     now = timezone.now()
     job.status = SyncJob.Status.ERROR if error else SyncJob.Status.SUCCESS
     job.finished_at = now
@@ -200,72 +198,20 @@ def sync_job_finish(*, job: SyncJob, error: str = "") -> None:
         sync_request(connection=connection, kind=job.then_kind)
 
 
-def sync_job_run(
-    *, job_id: int, slice_number: int = 0, kit: OrganisationKitClient | None = None
-) -> SyncJob | None:
-    """Run a queued job (slice 0), or continue a running one (a later slice), the django-q2
-    task calls this. Steps run until SLICE_SECONDS have passed, then the rest is queued as
-    the next slice. Returns None when there was nothing to run (the job ended already, or
-    another worker has this slice)."""
-    job = _job_claim(job_id, slice_number)
-    if job is None:
-        return None
-    steps = STEPS_BY_KIND[job.kind]
-    remaining = [step for step in steps if step >= job.next_step]
-    slice_started = time.monotonic()
-    try:
-        kit = kit or OrganisationKitClient.for_integration(job.connection.integration)
-        runner = StepRunner(job, kit)
-        accounts = None if 1 in remaining else runner.present_accounts()
-        while remaining:
-            step = remaining.pop(0)
-            if step == 1:
-                accounts = runner.step_accounts()
-            elif step == 2:
-                runner.step_users(accounts)
-            elif step == 3:
-                runner.step_locations(accounts)
-            elif step == 4:
-                runner.step_agreements_and_products(accounts)
-            else:
-                runner.step_invoices(accounts)
-            if remaining and time.monotonic() - slice_started >= SLICE_SECONDS:
-                _job_continue(job_id, next_step=remaining[0])
-                return SyncJob.objects.get(pk=job_id)
-        if job.kind == SyncJob.Kind.LIST_ACCOUNTS:
-            return _list_accounts_finish(job_id, runner)
-        error = ""
-    except StepFailed as exc:
-        error = str(exc)
-    except PartnerError as exc:  # the integration cannot be called at all
-        error = str(exc)
-    except SyncAbandoned:
-        return SyncJob.objects.get(pk=job_id)
-    except Exception as exc:
-        logger.exception("sync job %s failed unexpectedly", job_id)
-        error = f"unexpected error: {type(exc).__name__}"
-    with transaction.atomic():
-        try:
-            job = job_lock(job_id)
-        except SyncAbandoned:
-            return SyncJob.objects.get(pk=job_id)
-        sync_job_finish(job=job, error=error)
-    return job
-
-
-def _list_accounts_finish(job_id: int, runner: StepRunner) -> SyncJob:
+def list_accounts_finish(*, job_id: int, accounts: list[Account]) -> SyncJob:
     """LIST_ACCOUNTS ends with the account list, then ALL starts by itself (reference 002)."""
     with transaction.atomic():
         job = job_lock(job_id)
         job.status = SyncJob.Status.SUCCESS
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "finished_at", "updated_at"])
-        runner.event(
-            "LIST_ACCOUNTS_SUCCESS",
-            "ACCOUNTS",
-            {
+        event_record(
+            user=job.connection.user,
+            event_type="LIST_ACCOUNTS_SUCCESS",
+            resource_type="ACCOUNTS",
+            resource={
                 "connection_id": str(job.connection_id),
-                "accounts": [account_resource(a) for a in runner.present_accounts()],
+                "accounts": [account_resource(account) for account in accounts],
             },
         )
         sync_request(connection=job.connection, kind=SyncJob.Kind.ALL)

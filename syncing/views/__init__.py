@@ -1,0 +1,2 @@
+"""The web pages of inbound sync, one module per subject: connections, live partner pages,
+notifications."""
