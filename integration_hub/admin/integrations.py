@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from integration_hub import roles
 from integration_hub.admin.base import add_service_errors
-from integration_hub.models import Credential, Integration
+from integration_hub.models import CREDENTIAL_SUMMARY_FIELDS, Credential, Integration
 from integration_hub.services.credentials import (
     credential_delete,
     credential_input_validate,
@@ -141,15 +141,7 @@ class CredentialAdminForm(forms.ModelForm):
 @admin.register(Credential)
 class CredentialAdmin(admin.ModelAdmin):
     form = CredentialAdminForm
-    list_display = (
-        "map_name",
-        "key_name",
-        "client_id",
-        "has_client_secret",
-        "has_api_key",
-        "has_refresh_token",
-        "updated_at",
-    )
+    list_display = CREDENTIAL_SUMMARY_FIELDS
     list_filter = ("map_name",)
     search_fields = ("map_name", "key_name", "client_id")
     readonly_fields = (

@@ -11,7 +11,7 @@ from integration_hub.api.errors import error_responses
 from integration_hub.api.pagination import paginated_response
 from integration_hub.api.permissions import IsSystemAdmin, IsSystemAdminOrConfig
 from integration_hub.api.strict_types import StrictTypesMixin
-from integration_hub.models import DEFAULT_CREDENTIAL_MAP, Credential
+from integration_hub.models import CREDENTIAL_SUMMARY_FIELDS, DEFAULT_CREDENTIAL_MAP, Credential
 from integration_hub.services.credentials import credential_delete, credential_set
 
 
@@ -29,16 +29,7 @@ class CredentialInputSerializer(StrictTypesMixin, serializers.Serializer):
 class CredentialOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Credential
-        fields = [
-            "id",
-            "map_name",
-            "key_name",
-            "client_id",
-            "has_client_secret",
-            "has_api_key",
-            "has_refresh_token",
-            "updated_at",
-        ]
+        fields = ["id", *CREDENTIAL_SUMMARY_FIELDS]
 
 
 class CredentialListCreateApi(APIView):

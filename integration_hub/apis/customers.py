@@ -16,8 +16,8 @@ from integration_hub.api.strict_types import StrictTypesMixin
 from integration_hub.apis.records import (
     NOTES,
     SUBSCRIBER_PARAM,
-    Conflict,
     IsRecordKeeper,
+    existing_key_is_a_conflict,
     subscriber_of_body,
     subscriber_of_query,
 )
@@ -25,7 +25,6 @@ from integration_hub.models import Customer, CustomerNote
 from integration_hub.record_inputs import CustomerCreateSerializer, CustomerFieldsSerializer
 from integration_hub.selectors import customer_get, customer_list, customers_with_details
 from integration_hub.services import customers as customer_services
-from integration_hub.services.errors import AlreadyExists
 
 SEGMENT_NAME_PARAM = OpenApiParameter(
     "segment_name",
@@ -34,6 +33,18 @@ SEGMENT_NAME_PARAM = OpenApiParameter(
     OpenApiParameter.PATH,
 )
 CUSTOMER_ERRORS = error_responses(400, 401, 403, 404, notes=NOTES)
+CREATE_ERRORS = error_responses(
+    400,
+    401,
+    403,
+    404,
+    409,
+    notes={
+        **NOTES,
+        404: "subscriberId names no subscriber.",
+        409: "The subscriber has a customer with that customerId already.",
+    },
+)
 
 
 class NoteSerializer(serializers.ModelSerializer):
@@ -80,11 +91,9 @@ class CustomerListCreateApi(APIView):
         responses={200: CustomerOutputSerializer(many=True), **CUSTOMER_ERRORS},
     )
     def get(self, request):
+        customers = customer_list(subscriber=subscriber_of_query(request))
         return paginated_response(
-            request,
-            customer_list(subscriber=subscriber_of_query(request)),
-            view=self,
-            serializer_class=CustomerOutputSerializer,
+            request, customers, view=self, serializer_class=CustomerOutputSerializer
         )
 
     @extend_schema(
@@ -93,18 +102,7 @@ class CustomerListCreateApi(APIView):
         request=CustomerCreateSerializer,
         responses={
             201: CustomerOutputSerializer,
-            **error_responses(
-                400,
-                401,
-                403,
-                404,
-                409,
-                notes={
-                    **NOTES,
-                    404: "subscriberId names no subscriber.",
-                    409: "The subscriber has a customer with that customerId already.",
-                },
-            ),
+            **CREATE_ERRORS,
         },
     )
     def post(self, request):
@@ -113,10 +111,8 @@ class CustomerListCreateApi(APIView):
         data = dict(serializer.validated_data)
         subscriber = subscriber_of_body(request, data)
         data.pop("subscriber_id", None)
-        try:
+        with existing_key_is_a_conflict():
             customer = customer_services.customer_create(subscriber=subscriber, **data)
-        except AlreadyExists as exc:
-            raise Conflict(exc.message_dict) from None
         return _customer_response(customer, status.HTTP_201_CREATED)
 
 

@@ -12,8 +12,8 @@ from integration_hub.api.pagination import paginated_response
 from integration_hub.apis.records import (
     NOTES,
     SUBSCRIBER_PARAM,
-    Conflict,
     IsRecordKeeper,
+    existing_key_is_a_conflict,
     subscriber_of_body,
     subscriber_of_query,
 )
@@ -24,7 +24,6 @@ from integration_hub.record_inputs import (
     PaymentSerializer,
 )
 from integration_hub.selectors import customer_named, order_get, order_list, orders_with_lines
-from integration_hub.services.errors import AlreadyExists
 from integration_hub.services.orders import order_arguments, order_modify, order_post
 
 PAYMENTS_RULE = (
@@ -36,6 +35,14 @@ ORDER_NOTES = {
     404: "No such order among the subscribers you reach, or a customerId or subscriberId "
     "that names nothing.",
 }
+POST_ERRORS = error_responses(
+    400,
+    401,
+    403,
+    404,
+    409,
+    notes={**ORDER_NOTES, 409: "An order with that retailTransactionId exists."},
+)
 
 
 class ItemOutputSerializer(serializers.Serializer):
@@ -93,11 +100,9 @@ class OrderListCreateApi(APIView):
         },
     )
     def get(self, request):
+        orders = order_list(subscriber=subscriber_of_query(request))
         return paginated_response(
-            request,
-            order_list(subscriber=subscriber_of_query(request)),
-            view=self,
-            serializer_class=OrderOutputSerializer,
+            request, orders, view=self, serializer_class=OrderOutputSerializer
         )
 
     @extend_schema(
@@ -109,14 +114,7 @@ class OrderListCreateApi(APIView):
         request=OrderInputSerializer,
         responses={
             201: OrderOutputSerializer,
-            **error_responses(
-                400,
-                401,
-                403,
-                404,
-                409,
-                notes={**ORDER_NOTES, 409: "An order with that retailTransactionId exists."},
-            ),
+            **POST_ERRORS,
         },
     )
     def post(self, request):
@@ -124,14 +122,9 @@ class OrderListCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         subscriber = subscriber_of_body(request, data)
-        try:
-            order = order_post(
-                subscriber=subscriber,
-                customer=customer_named(subscriber=subscriber, customer_id=data.get("customer_id")),
-                **order_arguments(data),
-            )
-        except AlreadyExists as exc:
-            raise Conflict(exc.message_dict) from None
+        customer = customer_named(subscriber=subscriber, customer_id=data.get("customer_id"))
+        with existing_key_is_a_conflict():
+            order = order_post(subscriber=subscriber, customer=customer, **order_arguments(data))
         return _order_response(order, status.HTTP_201_CREATED)
 
 

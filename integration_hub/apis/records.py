@@ -2,6 +2,9 @@
 request addresses (the default subscriber unless `?subscriberId=` or a body's `subscriberId`
 names another)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, status
 from rest_framework.permissions import IsAuthenticated
@@ -10,6 +13,7 @@ from integration_hub import roles
 from integration_hub.api.ids import id_parse
 from integration_hub.models import Subscriber
 from integration_hub.selectors import subscriber_reachable
+from integration_hub.services.errors import AlreadyExists
 
 SUBSCRIBER_PARAM = OpenApiParameter(
     "subscriberId",
@@ -38,6 +42,16 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "It exists already."
     default_code = "conflict"
+
+
+@contextmanager
+def existing_key_is_a_conflict() -> Iterator[None]:
+    """A service's AlreadyExists (an existing customerId or retailTransactionId) answers 409
+    naming the field, where any other refused value answers 400."""
+    try:
+        yield
+    except AlreadyExists as exc:
+        raise Conflict(exc.message_dict) from None
 
 
 def subscriber_of_query(request) -> Subscriber:
