@@ -16,12 +16,19 @@ from typing import IO
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from djangorestframework_camel_case.util import underscoreize
 from rest_framework import exceptions as api_exceptions
 
 from integration_hub.models import Customer, Subscriber
+from integration_hub.record_inputs import (
+    CustomerCreateSerializer,
+    CustomerFieldsSerializer,
+    OrderInputSerializer,
+)
+from integration_hub.selectors import customer_named, subscriber_get, subscriber_reachable
 from integration_hub.services import customers as customer_services
-from integration_hub.services.orders import order_post
+from integration_hub.services.orders import order_arguments, order_post
 
 CHUNK_ROWS = 500
 MAX_REPORTED_ERRORS = 1000
@@ -77,6 +84,8 @@ def describe_errors(detail, prefix: str = "") -> str:
         detail = detail.message_dict if hasattr(detail, "error_dict") else detail.messages
     if isinstance(detail, api_exceptions.ValidationError):
         detail = detail.detail
+    if isinstance(detail, Http404):  # a selector's: {field: [message]} or a message
+        detail = detail.args[0] if detail.args else "Not found."
     if isinstance(detail, dict):
         parts = []
         for key, value in detail.items():
@@ -194,7 +203,7 @@ def _apply(report: ImportReport, line: int, apply) -> None:
             apply()
     except RowRejected as exc:
         report.reject(line, exc.reason)
-    except (ValidationError, api_exceptions.ValidationError) as exc:
+    except (ValidationError, api_exceptions.ValidationError, Http404) as exc:
         report.reject(line, describe_errors(exc))
     except (PermissionDenied, api_exceptions.PermissionDenied) as exc:
         report.reject(line, str(exc))
@@ -206,8 +215,8 @@ def _apply(report: ImportReport, line: int, apply) -> None:
 
 
 def _subscriber_resolver(acting_user):
-    from integration_hub.record_apis import subscriber_for
-
+    """subscriberId → Subscriber, remembered for the import. From the shell (no user) any
+    subscriber; from the admin, those the user reaches."""
     cache: dict = {}
 
     def resolve(subscriber_id) -> Subscriber:
@@ -218,17 +227,10 @@ def _subscriber_resolver(acting_user):
             except (TypeError, ValueError):
                 raise RowRejected("subscriberId: A subscriber id is a whole number.") from None
         if key not in cache:
-            if acting_user is None:  # the shell: any subscriber
-                subscriber = (
-                    Subscriber.objects.filter(pk=key).first()
-                    if key
-                    else Subscriber.objects.order_by("id").first()
-                )
-                if subscriber is None:
-                    raise RowRejected(f"subscriberId: No subscriber {key}.")
-                cache[key] = subscriber
+            if acting_user is None:
+                cache[key] = subscriber_get(subscriber_id=key)
             else:
-                cache[key] = subscriber_for(acting_user, key)
+                cache[key] = subscriber_reachable(user=acting_user, subscriber_id=key)
         return cache[key]
 
     return resolve
@@ -239,12 +241,6 @@ class _Validators:
     serializer's fields costs more than validating a row)."""
 
     def __init__(self):
-        from integration_hub.record_apis import (
-            CustomerCreateSerializer,
-            CustomerFieldsSerializer,
-            OrderInputSerializer,
-        )
-
         self.customer_create = CustomerCreateSerializer()
         self.customer_update = CustomerFieldsSerializer(partial=True)
         self.order = OrderInputSerializer()
@@ -290,8 +286,9 @@ def _customer_row(row: dict, resolve, validators: _Validators) -> None:
         customer_services.customer_update(customer=existing, **fields)
 
 
-def customers_import(*, source, name: str | None = None, acting_user=None) -> ImportReport:
-    """Import customers; `source` is a path or a file object (`name` gives its format)."""
+def _import(source, name: str | None, acting_user, records_of, apply_record) -> ImportReport:
+    """Read `source` record by record (`records_of(rows, fmt)`), apply each with
+    `apply_record(record, resolve, validators)` in its own savepoint, commit in chunks."""
     text = _open_text(source)
     name = name or str(getattr(source, "name", source))
     report = ImportReport()
@@ -299,14 +296,23 @@ def customers_import(*, source, name: str | None = None, acting_user=None) -> Im
     validators = _Validators()
     try:
         fmt = _format_of(name)
-        for chunk in _chunked(_rows(text, fmt), CHUNK_ROWS):
+        for chunk in _chunked(records_of(_rows(text, fmt), fmt), CHUNK_ROWS):
             with transaction.atomic():
-                for line, row in chunk:
-                    _apply(report, line, lambda row=row: _customer_row(row, resolve, validators))
+                for line, record in chunk:
+                    _apply(
+                        report,
+                        line,
+                        lambda record=record: apply_record(record, resolve, validators),
+                    )
     finally:
         if not hasattr(source, "read"):
             text.close()
     return report
+
+
+def customers_import(*, source, name: str | None = None, acting_user=None) -> ImportReport:
+    """Import customers; `source` is a path or a file object (`name` gives its format)."""
+    return _import(source, name, acting_user, lambda rows, fmt: rows, _customer_row)
 
 
 # Orders ---------------------------------------------------------------------------------
@@ -357,8 +363,6 @@ def _csv_orders(rows: Iterator[tuple[int, dict]]) -> Iterator[tuple[int, dict]]:
 
 
 def _order_row(body: dict, resolve, validators: _Validators) -> None:
-    from integration_hub.record_apis import _customer_in, _items, _payments
-
     if "__error__" in body:
         raise RowRejected(body["__error__"])
     if "__payments__" in body:
@@ -367,32 +371,16 @@ def _order_row(body: dict, resolve, validators: _Validators) -> None:
     subscriber = resolve(data.get("subscriber_id"))
     order_post(
         subscriber=subscriber,
-        retail_transaction_id=data["retail_transaction_id"],
-        customer=_customer_in(subscriber, data.get("customer_id")),
-        business_date=data["business_date"],
-        currency=data["currency"],
-        items=_items(data["items"]),
-        payments=_payments(data["payments"]),
+        customer=customer_named(subscriber=subscriber, customer_id=data.get("customer_id")),
+        **order_arguments(data),
     )
 
 
 def orders_import(*, source, name: str | None = None, acting_user=None) -> ImportReport:
     """Import orders: CSV one row per item (order columns repeated, payments as
     `VISA:21.60;CASH:5.00`), or JSON lines with the API's order bodies."""
-    text = _open_text(source)
-    name = name or str(getattr(source, "name", source))
-    report = ImportReport()
-    resolve = _subscriber_resolver(acting_user)
-    validators = _Validators()
-    try:
-        fmt = _format_of(name)
-        rows = _rows(text, fmt)
-        orders = _csv_orders(rows) if fmt == "csv" else rows
-        for chunk in _chunked(orders, CHUNK_ROWS):
-            with transaction.atomic():
-                for line, body in chunk:
-                    _apply(report, line, lambda body=body: _order_row(body, resolve, validators))
-    finally:
-        if not hasattr(source, "read"):
-            text.close()
-    return report
+    return _import(source, name, acting_user, _orders_of, _order_row)
+
+
+def _orders_of(rows: Iterator[tuple[int, dict]], fmt: str) -> Iterator[tuple[int, dict]]:
+    return _csv_orders(rows) if fmt == "csv" else rows

@@ -84,53 +84,12 @@ def demo_records_load(
         return 0, 0
     rng = random.Random(20261122)  # noqa: S311 (demo data, not security)
     today = timezone.localdate()
-    people = []
-    for n in range(1, customers + 1):
-        first, last = rng.choice(FIRST), rng.choice(LAST)
-        customer = customer_create(
-            subscriber=subscriber,
-            customer_id=f"{PREFIX}{n:04d}",
-            first_name=first,
-            last_name=last,
-            email=f"{first}.{last}.{n}@example.com".lower().replace(" ", ""),
-            phone=f"+4670{rng.randrange(1000000, 9999999)}",
-            signup_date=today - timedelta(days=rng.randrange(days, days * 4)),
-            language_code=rng.choice(["en", "sv", "en", "de"]),
-        )
-        if rng.random() < 0.3:
-            customer_segment_join(customer=customer, segment_name=rng.choice(SEGMENTS))
-        if rng.random() < 0.1:
-            customer_note_add(customer=customer, text="Prefers to be contacted by email.")
-        people.append(customer)
+    people = [
+        _demo_customer(subscriber, n, rng, today=today, days=days) for n in range(1, customers + 1)
+    ]
     for n in range(1, orders + 1):
-        items = []
-        for _ in range(rng.choice([1, 1, 1, 2, 2, 3])):
-            description, category, rate, price = rng.choice(CATALOGUE)
-            items.append(
-                ItemInput(
-                    category,
-                    Decimal(rate),
-                    Decimal(rng.choice([1, 1, 1, 2])),
-                    Decimal(price),
-                    description,
-                )
-            )
-        total = sum(
-            (
-                to_cents(i.quantity * i.unit_price)
-                + to_cents(i.quantity * i.unit_price * i.tax_rate)
-                for i in items
-            ),
-            Decimal("0"),
-        )
-        if rng.random() < 0.1 and total > Decimal("10"):
-            cash = to_cents(total * Decimal("0.3"))
-            payments = [
-                PaymentInput("CASH", cash),
-                PaymentInput(rng.choice(METHODS[:3]), total - cash),
-            ]
-        else:
-            payments = [PaymentInput(rng.choice(METHODS), total)]
+        items = _demo_items(rng)
+        payments = _demo_payments(rng, items)  # drawn before the customer, as always
         order_post(
             subscriber=subscriber,
             retail_transaction_id=f"{PREFIX}T{n:06d}",
@@ -141,3 +100,53 @@ def demo_records_load(
             payments=payments,
         )
     return customers, orders
+
+
+def _demo_customer(subscriber: Subscriber, n: int, rng: random.Random, *, today, days: int):
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    customer = customer_create(
+        subscriber=subscriber,
+        customer_id=f"{PREFIX}{n:04d}",
+        first_name=first,
+        last_name=last,
+        email=f"{first}.{last}.{n}@example.com".lower().replace(" ", ""),
+        phone=f"+4670{rng.randrange(1000000, 9999999)}",
+        signup_date=today - timedelta(days=rng.randrange(days, days * 4)),
+        language_code=rng.choice(["en", "sv", "en", "de"]),
+    )
+    if rng.random() < 0.3:
+        customer_segment_join(customer=customer, segment_name=rng.choice(SEGMENTS))
+    if rng.random() < 0.1:
+        customer_note_add(customer=customer, text="Prefers to be contacted by email.")
+    return customer
+
+
+def _demo_items(rng: random.Random) -> list[ItemInput]:
+    items = []
+    for _ in range(rng.choice([1, 1, 1, 2, 2, 3])):
+        description, category, rate, price = rng.choice(CATALOGUE)
+        items.append(
+            ItemInput(
+                category,
+                Decimal(rate),
+                Decimal(rng.choice([1, 1, 1, 2])),
+                Decimal(price),
+                description,
+            )
+        )
+    return items
+
+
+def _demo_payments(rng: random.Random, items: list[ItemInput]) -> list[PaymentInput]:
+    """Payments adding up to the items' gross total: now and then part in cash."""
+    total = sum(
+        (
+            to_cents(i.quantity * i.unit_price) + to_cents(i.quantity * i.unit_price * i.tax_rate)
+            for i in items
+        ),
+        Decimal("0"),
+    )
+    if rng.random() < 0.1 and total > Decimal("10"):
+        cash = to_cents(total * Decimal("0.3"))
+        return [PaymentInput("CASH", cash), PaymentInput(rng.choice(METHODS[:3]), total - cash)]
+    return [PaymentInput(rng.choice(METHODS), total)]

@@ -1,7 +1,18 @@
-from django.db.models import QuerySet
+"""Reads of the core: subscribers a user reaches, customers and orders with what their pages
+and API answers show.
+
+A lookup of something that does not exist raises Django's Http404, one a user may not reach
+PermissionDenied, so that API views, pages and batch import all use the same reads (the API's
+exception handler answers them as 404 and 403). An Http404 raised for an id given in a body
+or a query carries `{field: [message]}`, so that the answer names the field.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 
 from integration_hub import roles
-from integration_hub.models import Subscriber
+from integration_hub.models import Customer, CustomerNote, Order, Segment, Subscriber
 
 
 def subscribers_owned_by(user) -> QuerySet[Subscriber]:
@@ -19,3 +30,98 @@ def subscribers_visible_to(user) -> QuerySet[Subscriber]:
 def default_subscriber() -> Subscriber:
     """The first subscriber created (id 1 on a fresh database)."""
     return Subscriber.objects.order_by("id").first()
+
+
+def subscriber_get(*, subscriber_id: int | None, field: str = "subscriberId") -> Subscriber:
+    """The subscriber with this id, or the default subscriber when no id is given. An id
+    beyond the database's range names nothing, like any other (Django's lookups answer such
+    an id with no rows rather than an overflow)."""
+    if subscriber_id is None:
+        subscriber = default_subscriber()
+    else:
+        subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        named = "the default subscriber" if subscriber_id is None else subscriber_id
+        raise Http404({field: [f"No subscriber {named}."]})
+    return subscriber
+
+
+def subscriber_reachable(
+    *, user, subscriber_id: int | None, field: str = "subscriberId"
+) -> Subscriber:
+    """The subscriber a request addresses, if the user may reach it: System Admin and System
+    Config reach every subscriber, an Owner those they own. An id that names no subscriber is
+    Http404 for everyone; an Owner addressing a subscriber they do not own is refused."""
+    subscriber = subscriber_get(subscriber_id=subscriber_id, field=field)
+    if roles.user_has_role(user, roles.SYSTEM_ADMIN, roles.SYSTEM_CONFIG):
+        return subscriber
+    if not subscriber.owners.filter(user=user).exists():
+        raise PermissionDenied(
+            f"You are not an Owner of subscriber {subscriber_id or 'the default subscriber'}."
+        )
+    return subscriber
+
+
+def customers_with_details() -> QuerySet[Customer]:
+    """Customers with what a customer's answer shows: its notes in order, its segments."""
+    return Customer.objects.select_related("subscriber").prefetch_related(
+        Prefetch("notes", queryset=CustomerNote.objects.order_by("created_at", "id")),
+        Prefetch("segments", queryset=Segment.objects.order_by("name")),
+    )
+
+
+def customer_list(*, subscriber: Subscriber) -> QuerySet[Customer]:
+    return customers_with_details().filter(subscriber=subscriber).order_by("customer_id")
+
+
+def customer_get(*, subscriber: Subscriber, customer_id: str) -> Customer:
+    """The customer of that subscriber with this business id (a path's)."""
+    customer = (
+        customers_with_details().filter(subscriber=subscriber, customer_id=customer_id).first()
+    )
+    if customer is None:
+        raise Http404(f"No customer {customer_id} in subscriber {subscriber.pk}.")
+    return customer
+
+
+def customer_named(
+    *, subscriber: Subscriber, customer_id: str | None, field: str = "customerId"
+) -> Customer | None:
+    """The customer an order's body names (None when it names none); Http404 naming the
+    field when that subscriber has no such customer."""
+    if not customer_id:
+        return None
+    customer = Customer.objects.filter(subscriber=subscriber, customer_id=customer_id).first()
+    if customer is None:
+        raise Http404({field: [f"No customer {customer_id} in subscriber {subscriber.pk}."]})
+    return customer
+
+
+def orders_with_lines() -> QuerySet[Order]:
+    """Orders with what an order's answer shows: its customer, items and payments."""
+    return Order.objects.select_related("customer").prefetch_related("items", "payments")
+
+
+def order_list(*, subscriber: Subscriber) -> QuerySet[Order]:
+    """Newest business date first."""
+    return (
+        orders_with_lines()
+        .filter(subscriber=subscriber)
+        .order_by("-business_date", "retail_transaction_id")
+    )
+
+
+def order_get(*, user, retail_transaction_id: str) -> Order:
+    """The order, if it belongs to a subscriber the user reaches: Http404 otherwise, so that
+    an Owner learns nothing about other subscribers' transaction ids."""
+    order = (
+        orders_with_lines()
+        .filter(
+            retail_transaction_id=retail_transaction_id,
+            subscriber__in=subscribers_visible_to(user),
+        )
+        .first()
+    )
+    if order is None:
+        raise Http404(f"No order {retail_transaction_id}.")
+    return order

@@ -1,7 +1,7 @@
 from .audit import AuditEntry
 from .base import TimeStampedModel
 from .cluster import ClusterHeartbeat
-from .credentials import DEFAULT_CREDENTIAL_MAP, Credential, OAuthToken
+from .credentials import CREDENTIAL_SUMMARY_FIELDS, DEFAULT_CREDENTIAL_MAP, Credential, OAuthToken
 from .customers import Customer, CustomerNote, CustomerSegment, Segment
 from .integrations import Integration
 from .orders import Order, OrderItem, OrderPayment
@@ -10,6 +10,7 @@ from .system_settings import SettingsVersion, SystemSetting
 from .users import User
 
 __all__ = [
+    "CREDENTIAL_SUMMARY_FIELDS",
     "DEFAULT_CREDENTIAL_MAP",
     "AuditEntry",
     "ClusterHeartbeat",

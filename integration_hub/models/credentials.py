@@ -6,6 +6,17 @@ from integration_hub.crypto import EncryptedTextField
 from .base import TimeStampedModel
 
 DEFAULT_CREDENTIAL_MAP = "ce_credentials"
+# What lists may show of an entry (the admin's, the API's): its names, its client id and
+# which secrets are set, never a secret itself.
+CREDENTIAL_SUMMARY_FIELDS = (
+    "map_name",
+    "key_name",
+    "client_id",
+    "has_client_secret",
+    "has_api_key",
+    "has_refresh_token",
+    "updated_at",
+)
 
 
 class Credential(TimeStampedModel):

@@ -17,6 +17,7 @@ from integration_hub.models import (
     Segment,
     Subscriber,
 )
+from integration_hub.services.errors import AlreadyExists
 
 # The fields a caller may set; customer_id is the business key and set on create only.
 CUSTOMER_FIELDS = (
@@ -50,7 +51,7 @@ def _save_new(customer: Customer) -> None:
         with transaction.atomic():
             customer.save()
     except IntegrityError:
-        raise ValidationError(
+        raise AlreadyExists(
             {"customer_id": [f"Customer {customer.customer_id} already exists."]}
         ) from None
 

@@ -7,6 +7,18 @@ from integration_hub.outbound.policy import check_url
 
 from .audit import audit_record
 
+# The fields a caller (the API, the admin) may set on an integration.
+INTEGRATION_FIELDS = (
+    "name",
+    "kind",
+    "base_url",
+    "auth_type",
+    "token_url",
+    "credential_map",
+    "credential_key",
+    "enabled",
+    "service_user",
+)
 _API_NAMES = {
     "base_url": "baseUrl",
     "auth_type": "authType",

@@ -5,17 +5,21 @@ quantity * unit price * tax rate, each rounded to the cent half up (DESIGN.md); 
 gross total is the sum of nets and taxes, and the payments must add up to it exactly.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from integration_hub import signals
 from integration_hub.models import Customer, Order, OrderItem, OrderPayment, Subscriber
+from integration_hub.services.errors import AlreadyExists
 
 CENT = Decimal("0.01")
+_ORDER_FIELDS = ("retail_transaction_id", "business_date", "currency")
 
 
 def to_cents(amount: Decimal) -> Decimal:
@@ -92,6 +96,24 @@ def _write_lines(order: Order, priced: list[OrderItem], paid: list[OrderPayment]
     OrderPayment.objects.bulk_create(paid)
 
 
+def order_arguments(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of `order_post` / `order_modify` for an order body validated by
+    the order serializers (the API's request or a batch import's row): items and payments
+    become their inputs; the customer is the caller's to resolve."""
+    arguments = {key: data[key] for key in _ORDER_FIELDS if key in data}
+    if "items" in data:
+        arguments["items"] = [ItemInput(**item) for item in data["items"]]
+    if "payments" in data:
+        arguments["payments"] = [PaymentInput(**payment) for payment in data["payments"]]
+    return arguments
+
+
+def _already_posted(retail_transaction_id: str) -> AlreadyExists:
+    return AlreadyExists(
+        {"retail_transaction_id": [f"Order {retail_transaction_id} was already posted."]}
+    )
+
+
 @transaction.atomic
 def order_post(
     *,
@@ -107,9 +129,7 @@ def order_post(
     if not retail_transaction_id:
         raise ValidationError({"retail_transaction_id": ["This field is required."]})
     if Order.objects.filter(retail_transaction_id=retail_transaction_id).exists():
-        raise ValidationError(
-            {"retail_transaction_id": [f"Order {retail_transaction_id} was already posted."]}
-        )
+        raise _already_posted(retail_transaction_id)
     if customer is not None and customer.subscriber_id != subscriber.pk:
         raise ValidationError({"customer_id": ["The customer belongs to another subscriber."]})
     order = Order(
@@ -124,9 +144,7 @@ def order_post(
         with transaction.atomic():
             order.save()
     except IntegrityError:
-        raise ValidationError(
-            {"retail_transaction_id": [f"Order {retail_transaction_id} was already posted."]}
-        ) from None
+        raise _already_posted(retail_transaction_id) from None
     _write_lines(order, priced, paid)
     signals.order_posted.send(sender=Order, order=order)
     return order

@@ -94,7 +94,7 @@ def test_a_duplicate_customer_id_is_refused(api_as, owner):
     client = api_as(owner)
     client.post("/api/v1/customers/", ADA, format="json")
     again = client.post("/api/v1/customers/", ADA, format="json")
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert "already exists" in again.json()["customerId"][0]
 
 
