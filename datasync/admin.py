@@ -24,7 +24,8 @@ from integration_hub.system_settings import setting_definitions, setting_get, se
 from .declarations import CATEGORY
 from .models import CustomerPendingRecord, ProgressRecord, SyncRun, TransactionPendingRecord
 from .selectors import queue_depths, user_may_run
-from .services.delivery import dead_letters_replay, sample_message_send
+from .services.replay import dead_letters_replay
+from .services.sample import sample_message_send
 
 
 class CredentialPanelForm(forms.Form):
