@@ -3,7 +3,8 @@ integrations and their maps (DESIGN.md, "Accounting")."""
 
 from django.core.validators import RegexValidator
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,21 +32,34 @@ CROSS_FIELD_RULES = (
     "same tax rate); `integration` must be an ACCOUNTING integration. For example "
     '`{"maps": ["Row 3: PAYMENT_METHOD source \'VISA\' is mapped already in row 1."]}`.'
 )
-NOT_BLANK = RegexValidator(r"\S", "Must contain a character other than spaces.")
+# Declared so that the schema says it (DRF refuses blanks and null characters on its own).
+NOT_BLANK = RegexValidator(
+    r"^[^\x00]*[^\s\x00][^\x00]*$",
+    "Must contain a character other than spaces, and no null character.",
+)
 NAMES_NOTHING = (
     "`subscriberId` or `integration` names nothing; the body names the field: "
     '`{"subscriberId": ["No subscriber 5."]}`.'
 )
 EXISTS = "The subscriber already has an accounting integration of this type."
+ID_PARAMETER = OpenApiParameter(
+    "accounting_integration_id", OpenApiTypes.INT, OpenApiParameter.PATH
+)
 
 
 class MapSerializer(StrictTypesMixin, serializers.Serializer):
+    """One mapping rule: a value of the sales data (`source`) becomes an account or code of
+    the accounting system (`target`)."""
+
     kind = serializers.ChoiceField(choices=AccountingMap.Kind.choices)
     source = serializers.CharField(max_length=100, validators=[NOT_BLANK])
     target = serializers.CharField(max_length=100, validators=[NOT_BLANK])
 
 
 class AccountingIntegrationInputSerializer(StrictTypesMixin, serializers.Serializer):
+    """An accounting integration: the subscriber's export of one integration type to an
+    ACCOUNTING integration, with its maps."""
+
     subscriber_id = serializers.IntegerField(min_value=1)
     integration_type = serializers.ChoiceField(
         choices=AccountingIntegration.IntegrationType.choices
@@ -195,6 +209,7 @@ class AccountingIntegrationDetailApi(APIView):
     @extend_schema(
         operation_id="accounting_integrations_retrieve",
         summary="Read an accounting integration",
+        parameters=[ID_PARAMETER],
         responses={
             200: AccountingIntegrationOutputSerializer,
             **error_responses(401, 403, 404, notes={404: "No such accounting integration."}),
@@ -209,6 +224,7 @@ class AccountingIntegrationDetailApi(APIView):
     @extend_schema(
         operation_id="accounting_integrations_partial_update",
         summary="Change an accounting integration (maps, when given, replace all maps)",
+        parameters=[ID_PARAMETER],
         description=f"Another integration of the same subscriber and type is 409. "
         f"{CROSS_FIELD_RULES}",
         request=AccountingIntegrationInputSerializer(partial=True),
@@ -244,6 +260,7 @@ class AccountingIntegrationDetailApi(APIView):
     @extend_schema(
         operation_id="accounting_integrations_destroy",
         summary="Delete an accounting integration, its maps and its history",
+        parameters=[ID_PARAMETER],
         responses={
             204: None,
             **error_responses(401, 403, 404, notes={404: "No such accounting integration."}),
