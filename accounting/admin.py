@@ -4,6 +4,8 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 
+from integration_hub.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import AccountingIntegration, AccountingMap, Packet, SyncRecord
 from .services.integrations import accounting_schedules_ensure, maps_validate
 from .services.sync import packets_resend
@@ -42,24 +44,15 @@ class AccountingIntegrationAdmin(admin.ModelAdmin):
         transaction.on_commit(accounting_schedules_ensure)
 
 
-class PacketInline(admin.TabularInline):
+class PacketInline(ReadOnlyInline):
     model = Packet
     fields = ["key", "state", "response_code", "error", "attempts", "sent_at", "idempotency_key"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SyncRecord)
-class SyncRecordAdmin(admin.ModelAdmin):
-    """Read-only: records are written by the Sync job only."""
+class SyncRecordAdmin(ReadOnlyAdmin):
+    """Read-only: records are written by the Sync job only (every field shows read-only)."""
 
     list_display = [
         "id",
@@ -81,23 +74,14 @@ class SyncRecordAdmin(admin.ModelAdmin):
     date_hierarchy = "requested_at"
     inlines = [PacketInline]
     actions = ["resend_failed_packets"]
-    readonly_fields = [
-        "accounting_integration",
-        "status",
-        "requested_by",
-        "requested_at",
-        "started_at",
-        "finished_at",
-        "window_start",
-        "window_end",
-        "order_count",
-        "failure_reason",
-    ]
 
     def get_queryset(self, request):
         return (
             super()
             .get_queryset(request)
+            # The list's and the page's integration (with its subscriber) and requester in
+            # the same query: a page runs a fixed number of queries.
+            .select_related("accounting_integration__subscriber", "requested_by")
             .annotate(
                 sent_count=Count("packets", filter=Q(packets__state=Packet.State.SENT)),
                 failed_count=Count("packets", filter=Q(packets__state=Packet.State.FAILED)),
@@ -111,15 +95,6 @@ class SyncRecordAdmin(admin.ModelAdmin):
     @admin.display(description="Failed", ordering="failed_count")
     def packets_failed(self, record):
         return record.failed_count
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Resend failed packets (with the current maps)")
     def resend_failed_packets(self, request, queryset):

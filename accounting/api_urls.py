@@ -3,17 +3,17 @@
 from integration_hub.api.ids import ID
 from integration_hub.api.routes import api_path
 
-from . import apis
+from .apis import integrations
 
 urlpatterns = [
     api_path(
         "accounting-integrations",
-        apis.AccountingIntegrationListCreateApi.as_view(),
+        integrations.AccountingIntegrationListCreateApi.as_view(),
         name="accounting-integrations",
     ),
     api_path(
         rf"accounting-integrations/(?P<accounting_integration_id>{ID})",
-        apis.AccountingIntegrationDetailApi.as_view(),
+        integrations.AccountingIntegrationDetailApi.as_view(),
         name="accounting-integration-detail",
     ),
 ]

@@ -3,18 +3,18 @@
 from integration_hub.api.ids import ID
 from integration_hub.api.routes import api_path
 
-from . import apis
+from .apis import reference004
 
 SCOPE = (
     rf"Subscriber_(?P<subscriber_id>{ID})/AccountingIntegration/Type_(?P<integration_type>[^/]+)"
 )
 
 urlpatterns = [
-    api_path(SCOPE + "/Sync", apis.SyncApi.as_view(), name="accounting-sync"),
-    api_path(SCOPE + "/History", apis.HistoryApi.as_view(), name="accounting-history"),
+    api_path(SCOPE + "/Sync", reference004.SyncApi.as_view(), name="accounting-sync"),
+    api_path(SCOPE + "/History", reference004.HistoryApi.as_view(), name="accounting-history"),
     api_path(
         SCOPE + rf"/History/(?P<sync_record_id>{ID})/Resend",
-        apis.ResendApi.as_view(),
+        reference004.ResendApi.as_view(),
         name="accounting-resend",
     ),
 ]

@@ -3,9 +3,13 @@
 from collections.abc import Iterator
 from datetime import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 
+from integration_hub import roles
 from integration_hub.models import Order, OrderItem, OrderPayment, Subscriber
+from integration_hub.selectors import subscribers_owned_by
 
 from .models import AccountingIntegration, Packet, SyncRecord
 from .packets import OrderData
@@ -13,14 +17,55 @@ from .packets import OrderData
 ORDER_CHUNK = 2000
 
 
-def accounting_integration_find(
-    *, subscriber_id: int, integration_type: str
-) -> AccountingIntegration | None:
-    return (
-        AccountingIntegration.objects.select_related("integration", "subscriber")
-        .filter(subscriber_id=subscriber_id, integration_type=integration_type)
+def accounting_integration_owned(
+    *,
+    user,
+    accounting_integration_id: int | None = None,
+    subscriber_id: int | None = None,
+    integration_type: str | None = None,
+) -> AccountingIntegration:
+    """The accounting integration an Owner may sync and read (reference 004: the Owners of
+    its subscriber; DESIGN.md: and superusers), named by its id (the pages) or by its
+    subscriber and type (the API's paths).
+
+    PermissionDenied (403) for a user without the Owner role, or not an Owner of the
+    subscriber the caller names; Http404 when nothing the user owns answers to the name (an
+    unknown type, or another subscriber's integration named by id: ids reveal nothing)."""
+    is_owner = roles.user_has_role(user, roles.OWNER)
+    if subscriber_id is not None and is_owner and not user.is_superuser:
+        is_owner = subscribers_owned_by(user).filter(pk=subscriber_id).exists()
+    if not is_owner:
+        raise PermissionDenied(
+            "Only Owners may see and start accounting syncs."
+            if subscriber_id is None
+            else f"You are not an Owner of subscriber {subscriber_id}."
+        )
+    owned = AccountingIntegration.objects.select_related("integration", "subscriber")
+    if not user.is_superuser:
+        owned = owned.filter(subscriber__in=subscribers_owned_by(user))
+    if subscriber_id is None:
+        found = owned.filter(pk=accounting_integration_id).first()
+        missing = f"No accounting integration {accounting_integration_id}."
+    else:
+        found = owned.filter(subscriber_id=subscriber_id, integration_type=integration_type).first()
+        missing = f"Subscriber {subscriber_id} has no {integration_type} accounting integration."
+    if found is None:
+        raise Http404(missing)
+    return found
+
+
+def sync_record_of(
+    *, accounting_integration: AccountingIntegration, sync_record_id: int
+) -> SyncRecord:
+    """A record of this integration's history, or Http404."""
+    record = (
+        SyncRecord.objects.filter(pk=sync_record_id, accounting_integration=accounting_integration)
+        .select_related("accounting_integration")
         .first()
     )
+    if record is None:
+        raise Http404(f"No sync record {sync_record_id} in this history.")
+    return record
 
 
 def accounting_integrations_of(subscribers: QuerySet[Subscriber]) -> list[AccountingIntegration]:

@@ -5,32 +5,31 @@ Owners of the integration's subscriber only, as the API (reference 004)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from integration_hub import roles
-from integration_hub.selectors import subscribers_owned_by
 from integration_hub.views import safe_next, wants_json
 
 from .models import AccountingIntegration, SyncRecord
-from .selectors import records_with_packets, sync_history
+from .selectors import (
+    accounting_integration_owned,
+    records_with_packets,
+    sync_history,
+    sync_record_of,
+)
 from .services.sync import SyncConflict, packets_resend, sync_request
 
 RECORDS_PER_PAGE = 20
 
 
-def _owned_integration(request: HttpRequest, accounting_integration_id: int):
-    # As the API: an Owner (the role) of the integration's subscriber, or a superuser.
-    if not roles.user_has_role(request.user, roles.OWNER):
-        raise PermissionDenied("Only Owners may see and start accounting syncs.")
-    integrations = AccountingIntegration.objects.select_related("integration", "subscriber")
-    if not request.user.is_superuser:
-        integrations = integrations.filter(subscriber__in=subscribers_owned_by(request.user))
-    return get_object_or_404(integrations, pk=accounting_integration_id)
+def _owned_integration(request: HttpRequest, accounting_integration_id) -> AccountingIntegration:
+    return accounting_integration_owned(
+        user=request.user, accounting_integration_id=int(accounting_integration_id)
+    )
 
 
 @login_required
@@ -87,8 +86,8 @@ def integration_detail(request: HttpRequest, accounting_integration_id: int):
 @require_POST
 def record_resend(request: HttpRequest, accounting_integration_id: int, sync_record_id: int):
     accounting_integration = _owned_integration(request, accounting_integration_id)
-    record = get_object_or_404(
-        SyncRecord, pk=sync_record_id, accounting_integration=accounting_integration
+    record = sync_record_of(
+        accounting_integration=accounting_integration, sync_record_id=int(sync_record_id)
     )
     try:
         queued = packets_resend(sync_record=record, acting_user=request.user)

@@ -1,23 +1,20 @@
-"""The accounting pages of the web UI (templates/accounting/)."""
+"""The accounting pages of the web UI (templates/accounting/). Ids are written as the API's
+`ID` (at most 18 digits), so one beyond the database's range matches nothing (404)."""
 
-from django.urls import path
+from django.urls import re_path
+
+from integration_hub.api.ids import ID
 
 from . import views
 
+INTEGRATION = rf"^accounting/(?P<accounting_integration_id>{ID})"
+
 urlpatterns = [
-    path(
-        "accounting/<int:accounting_integration_id>/",
-        views.integration_detail,
-        name="accounting-integration",
-    ),
-    path(
-        "accounting/<int:accounting_integration_id>/records/<int:sync_record_id>/resend/",
+    re_path(INTEGRATION + "/$", views.integration_detail, name="accounting-integration"),
+    re_path(
+        INTEGRATION + rf"/records/(?P<sync_record_id>{ID})/resend/$",
         views.record_resend,
         name="accounting-record-resend",
     ),
-    path(
-        "accounting/<int:accounting_integration_id>/sync/",
-        views.panel_sync,
-        name="accounting-panel-sync",
-    ),
+    re_path(INTEGRATION + "/sync/$", views.panel_sync, name="accounting-panel-sync"),
 ]

@@ -23,8 +23,9 @@ from integration_hub.system_settings import setting_definitions, setting_get, se
 
 from .declarations import CATEGORY
 from .models import CustomerPendingRecord, ProgressRecord, SyncRun, TransactionPendingRecord
-from .selectors import queue_depths, user_may_run
-from .services.delivery import dead_letters_replay, sample_message_send
+from .selectors import queue_depths, run_list, user_may_run
+from .services.replay import dead_letters_replay
+from .services.sample import sample_message_send
 
 
 class CredentialPanelForm(forms.Form):
@@ -100,62 +101,76 @@ class SyncRunAdmin(ReadOnlyAdmin):
         if not roles.user_has_admin_role(user):
             raise PermissionDenied
         definitions = [d for d in setting_definitions() if d.category == CATEGORY]
-        settings_form = settings_form_class(definitions, user)(
-            initial=settings_form_initial(definitions)
+        shown = {
+            "form": settings_form_class(definitions, user)(
+                initial=settings_form_initial(definitions)
+            ),
+            "credential_form": CredentialPanelForm(),
+            "sample": None,
+        }
+        if request.method == "POST":
+            outcome = self._data_sync_action(request, definitions)
+            if isinstance(outcome, HttpResponseRedirect):
+                return outcome
+            shown.update(outcome)
+        return TemplateResponse(
+            request,
+            "datasync/admin/data_sync.html",
+            self._data_sync_context(request, definitions, **shown),
         )
-        may_change_settings = user.has_perm("integration_hub.change_systemsetting")
-        may_save_secrets = roles.user_may_save_secrets(user)
-        may_send_sample = roles.user_may_send_sample_message(user)
-        credential_form = CredentialPanelForm()
-        sample = None
+
+    def _data_sync_action(self, request, definitions) -> HttpResponseRedirect | dict:
+        """Do what the page posted: a redirect when it is done, else what to show again (a
+        form with its errors, the sample's answer). Each action checks its own role."""
+        user = request.user
         # The settings form is the category page's own, which posts no "action".
-        action = request.POST.get("action", "settings") if request.method == "POST" else None
+        action = request.POST.get("action", "settings")
         if action == "settings":
-            if not may_change_settings:
+            if not user.has_perm("integration_hub.change_systemsetting"):
                 raise PermissionDenied
-            settings_form = settings_form_class(definitions, user)(
+            form = settings_form_class(definitions, user)(
                 request.POST, initial=settings_form_initial(definitions)
             )
-            if settings_form.is_valid() and settings_category_save(
-                request, settings_form, definitions
-            ):
+            if form.is_valid() and settings_category_save(request, form, definitions):
                 messages.success(request, "Data Sync settings saved.")
                 return HttpResponseRedirect(request.path)
-        elif action == "credentials":
-            if not may_save_secrets:
+            return {"form": form}
+        if action == "credentials":
+            if not roles.user_may_save_secrets(user):
                 raise PermissionDenied
-            credential_form = CredentialPanelForm(request.POST)
-            if credential_form.is_valid() and self._credentials_save(request, credential_form):
+            form = CredentialPanelForm(request.POST)
+            if form.is_valid() and self._credentials_save(request, form):
                 messages.success(request, "Client ID and secret saved in the credential store.")
                 return HttpResponseRedirect(request.path)
-        elif action == "sample":
-            if not may_send_sample:
+            return {"credential_form": form}
+        if action == "sample":
+            if not roles.user_may_send_sample_message(user):
                 raise PermissionDenied
-            sample = sample_message_send(acting_user=user)
-        elif action is not None:
-            raise PermissionDenied
+            return {"sample": sample_message_send(acting_user=user)}
+        raise PermissionDenied
+
+    def _data_sync_context(self, request, definitions, *, form, credential_form, sample) -> dict:
+        user = request.user
         map_name, key_name = _credential_map_key()
-        credential = Credential.objects.filter(map_name=map_name, key_name=key_name).first()
-        context = {
+        return {
             **self.admin_site.each_context(request),
             "title": "Data Sync",
             "category": CATEGORY,
-            "form": settings_form,
-            "may_change": may_change_settings,
+            "form": form,
+            "may_change": user.has_perm("integration_hub.change_systemsetting"),
             "opts": self.model._meta,
             "secrets_set": {d.key: setting_is_set(d.key) for d in definitions if d.is_secret},
             "credential_form": credential_form,
-            "credential": credential,
+            "credential": Credential.objects.filter(map_name=map_name, key_name=key_name).first(),
             "credential_map": map_name,
             "credential_key": key_name,
-            "may_save_secrets": may_save_secrets,
-            "may_send_sample": may_send_sample,
+            "may_save_secrets": roles.user_may_save_secrets(user),
+            "may_send_sample": roles.user_may_send_sample_message(user),
             "may_run": user_may_run(user),
             "sample": sample,
             "depths": queue_depths(),
-            "runs": SyncRun.objects.order_by("-started_at", "-id")[:10],
+            "runs": run_list()[:10],
         }
-        return TemplateResponse(request, "datasync/admin/data_sync.html", context)
 
     def _credentials_save(self, request, form) -> bool:
         map_name, key_name = _credential_map_key()

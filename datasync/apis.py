@@ -1,12 +1,13 @@
 """REST API of Data Sync: the run history (DESIGN.md, "Data Sync")."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from integration_hub import roles
-from integration_hub.api.pagination import PageNumberPagination
+from integration_hub.api.errors import error_responses
+from integration_hub.api.pagination import paginated_response
 
 from .models import SyncRun
 from .selectors import run_list
@@ -51,13 +52,20 @@ class SyncRunListApi(APIView):
         "the receiver's status code and a response excerpt.",
         responses={
             200: SyncRunOutputSerializer(many=True),
-            400: OpenApiResponse(description="A page or pageSize that is not a whole number."),
-            401: OpenApiResponse(description="No or bad credentials."),
-            403: OpenApiResponse(description="Not Job Admin, System Admin or System Config."),
-            404: OpenApiResponse(description="A page past the last one."),
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                notes={
+                    400: "A page or pageSize that is not a whole number.",
+                    403: "Not Job Admin, System Admin or System Config.",
+                    404: "A page past the last one.",
+                },
+            ),
         },
     )
     def get(self, request):
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(run_list(), request, view=self)
-        return paginator.get_paginated_response(SyncRunOutputSerializer(page, many=True).data)
+        return paginated_response(
+            request, run_list(), view=self, serializer_class=SyncRunOutputSerializer
+        )

@@ -13,7 +13,8 @@ from integration_hub import roles
 from integration_hub.services.jobs import job_enqueue
 
 from .selectors import dead_letters, queue_depths, run_list, user_may_run
-from .services.delivery import dead_letters_replay, sample_message_send
+from .services.replay import dead_letters_replay
+from .services.sample import sample_message_send
 
 RUNS_SHOWN = 20
 

@@ -3,7 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integration_hub.models import Credential, Integration, Subscriber
@@ -61,23 +61,47 @@ def maps_validate(maps: list[dict]) -> list[dict]:
     return rows
 
 
+class AccountingIntegrationExists(ValidationError):
+    """The subscriber already has an accounting integration of that type (a conflict: 409 in
+    the API; a plain validation error to every other caller)."""
+
+    def __init__(self, accounting_integration: AccountingIntegration):
+        super().__init__(
+            {
+                "integrationType": [
+                    f"Subscriber {accounting_integration.subscriber_id} already has a "
+                    f"{accounting_integration.integration_type} accounting integration."
+                ]
+            }
+        )
+
+
 def _validate(accounting_integration: AccountingIntegration) -> None:
-    errors = {}
     if accounting_integration.integration.kind != Integration.Kind.ACCOUNTING:
-        errors["integration"] = [
-            f"Integration {accounting_integration.integration} is not an ACCOUNTING integration."
-        ]
+        raise ValidationError(
+            {
+                "integration": [
+                    f"Integration {accounting_integration.integration} is not an ACCOUNTING "
+                    "integration."
+                ]
+            }
+        )
     clash = AccountingIntegration.objects.filter(
         subscriber=accounting_integration.subscriber,
         integration_type=accounting_integration.integration_type,
     ).exclude(pk=accounting_integration.pk)
     if clash.exists():
-        errors["integrationType"] = [
-            f"Subscriber {accounting_integration.subscriber_id} already has a "
-            f"{accounting_integration.integration_type} accounting integration."
-        ]
-    if errors:
-        raise ValidationError(errors)
+        raise AccountingIntegrationExists(accounting_integration)
+
+
+def _save(accounting_integration: AccountingIntegration) -> None:
+    """Save; a concurrent save of the same subscriber and type loses on the unique
+    constraint and is the same conflict as one found by `_validate`."""
+    try:
+        with transaction.atomic():
+            accounting_integration.save()
+    except IntegrityError:
+        raise AccountingIntegrationExists(accounting_integration) from None
 
 
 def _maps_replace(accounting_integration: AccountingIntegration, maps: list[dict]) -> None:
@@ -107,7 +131,7 @@ def accounting_integration_create(
         enabled=enabled,
     )
     _validate(accounting_integration)
-    accounting_integration.save()
+    _save(accounting_integration)
     _maps_replace(accounting_integration, rows)
     audit_record(
         actor=acting_user,
@@ -135,7 +159,7 @@ def accounting_integration_update(
     for name, value in fields.items():
         setattr(accounting_integration, name, value)
     _validate(accounting_integration)
-    accounting_integration.save()
+    _save(accounting_integration)
     if rows is not None:
         _maps_replace(accounting_integration, rows)
         changed.append("maps")

@@ -1,2 +1,3 @@
-"""Writes of Data Sync: capture (capture.py), the job (run.py), the lease (lease.py), replay
-and the sample message (delivery.py)."""
+"""Writes of Data Sync, one module per subject: capture (capture.py), the queue tables' SQL
+(queues.py), delivery to the receiver (delivery.py), the job that drains the queues
+(run.py), its lease (lease.py), the sample message (sample.py) and replay (replay.py)."""

@@ -3,12 +3,8 @@ that write to the pending queues in the transaction of the change itself, so a r
 change leaves nothing queued. Nothing is captured while DataSyncEnabled is false (a cached
 setting: no query per save)."""
 
-import functools
 import threading
 import time
-
-from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.utils import timezone
 
 from integration_hub.models import Customer, Order
 from integration_hub.system_settings import setting_get
@@ -22,6 +18,7 @@ from ..models import (
     TransactionPendingRecord,
 )
 from ..payloads import customer_json, transaction_json
+from .queues import pending_record_insert
 
 _order_lock = threading.Lock()
 _last_order = 0
@@ -51,57 +48,8 @@ def customer_records_purge(*, subscriber_id: int, customer_key: str) -> int:
     return removed
 
 
-@functools.cache
-def _insert_sql(model: type[QueueRecord], vendor: str) -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(name) for name in _INSERT_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(_INSERT_COLUMNS))
-    # Only quoted table and column names from the model are interpolated.
-    table = quote(model._meta.db_table)
-    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
-
-
-_INSERT_COLUMNS = (
-    "created_at",
-    "updated_at",
-    "object_name",
-    "unique_id",
-    "action",
-    "json_object",
-    "capture_order",
-    "subscriber_id",
-    "customer_key",
-)
-
-
-def _record_insert(
-    model: type[QueueRecord],
-    *,
-    object_name: str,
-    unique_id: str,
-    action: str,
-    json_object,
-    subscriber_id: int,
-    customer_key: str,
-) -> None:
-    """One pending record, as Model.objects.create() would write it, without the ORM's
-    per-call query building (this runs inside every captured save)."""
-    conn = connections[DEFAULT_DB_ALIAS]
-    now = conn.ops.adapt_datetimefield_value(timezone.now())
-    json_value = model._meta.get_field("json_object").get_db_prep_save(json_object, conn)
-    params = [
-        now,
-        now,
-        object_name,
-        unique_id,
-        action,
-        json_value,
-        capture_order_next(),
-        subscriber_id,
-        customer_key,
-    ]
-    with conn.cursor() as cursor:
-        cursor.execute(_insert_sql(model, conn.vendor), params)
+def _record_insert(model: type[QueueRecord], **values) -> None:
+    pending_record_insert(model, capture_order=capture_order_next(), **values)
 
 
 def _customer_capture(customer: Customer, action: str, *, is_new: bool = False) -> None:

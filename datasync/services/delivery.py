@@ -1,74 +1,104 @@
-"""The Send Sample Message feature and the replay of dead letters."""
+"""Delivery to the Data Sync receiver (reference 003, "Data Sync Job"; DESIGN.md, "Data Sync"):
+the outbound client for DataSyncApiUrl, the headers of a POST (webhook id and Standard
+Webhooks signature), one POST with its failure named, and the backoff after a failure."""
 
-from dataclasses import dataclass
+import hashlib
+import random
+import time
+from datetime import UTC, datetime
 
-from django.db import transaction
-from django.db.models import Q
+from standardwebhooks import Webhook
 
-from integration_hub.outbound import OutboundError
-from integration_hub.outbound.client import BODY_EXCERPT_CHARS
-from integration_hub.services.audit import audit_record
+from integration_hub.outbound import (
+    OutboundClient,
+    OutboundError,
+    OutboundHTTPError,
+    ensure_success,
+)
+from integration_hub.outbound.errors import OutboundPolicyError, OutboundTokenError
+from integration_hub.system_settings import setting_get
 
-from ..models import ProgressRecord
-from ..payloads import SAMPLE_BODY, body_encode
-from .run import _DeliveryFailed, delivery_client, delivery_headers
-
-SAMPLE_RESPONSE_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class SampleResult:
-    status_code: int | None  # None: no response (timeout, refused, no token, not configured)
-    body: str
-    error: str = ""
-
-    @property
-    def is_success(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
+BACKOFF_BASE_SECONDS = 30.0
+BACKOFF_MAX_SECONDS = 3600.0
 
 
-def sample_message_send(*, acting_user=None) -> SampleResult:
-    """POST reference 003's sample body with the saved credentials; returns what came back."""
-    body = body_encode(SAMPLE_BODY["messages"])
-    try:
-        client = delivery_client()
-        response = client.post("", data=body, headers=delivery_headers(webhook_id="0", body=body))
-        text = response.text[:SAMPLE_RESPONSE_CHARS]
-        result = SampleResult(status_code=response.status_code, body=text)
-    except _DeliveryFailed as exc:
-        result = SampleResult(status_code=None, body="", error=str(exc))
-    except OutboundError as exc:
-        result = SampleResult(status_code=None, body="", error=str(exc)[:BODY_EXCERPT_CHARS])
-    audit_record(
-        actor=acting_user,
-        action="datasync.sample_sent",
-        target="Data Sync",
-        details={"statusCode": result.status_code, "error": result.error},
-    )
-    return result
+class DeliveryFailed(Exception):
+    """A delivery did not succeed. `status_code` and `excerpt` are the receiver's answer, when
+    it answered; `retry_after` its Retry-After. `is_attempt` is false when the configuration is
+    to blame (not set, no token, an address the network policy refuses), not the records:
+    then no attempt is counted on them."""
 
-
-@transaction.atomic
-def dead_letters_replay(*, record_ids: list[int], acting_user=None) -> int:
-    """Put the dead-lettered records of the customers of `record_ids` back in the queue,
-    together and in their order (their ids, hence uniqueIds and order, are unchanged).
-    Returns how many records were re-queued."""
-    chosen = ProgressRecord.objects.filter(id__in=record_ids, is_dead_letter=True)
-    condition = Q(pk__in=[])
-    for subscriber_id, customer_key, pk in chosen.values_list(
-        "subscriber_id", "customer_key", "id"
+    def __init__(
+        self,
+        message: str,
+        status_code: int | None = None,
+        excerpt: str = "",
+        *,
+        retry_after: float | None = None,
+        is_attempt: bool = True,
     ):
-        if customer_key:
-            condition |= Q(subscriber_id=subscriber_id, customer_key=customer_key)
-        else:
-            condition |= Q(pk=pk)
-    replayed = ProgressRecord.objects.filter(condition, is_dead_letter=True).update(
-        is_dead_letter=False, attempts=0, next_attempt_at=None
+        super().__init__(message)
+        self.status_code = status_code
+        self.excerpt = excerpt
+        self.retry_after = retry_after
+        self.is_attempt = is_attempt
+
+
+def delivery_client() -> OutboundClient:
+    """The outbound client for DataSyncApiUrl with a Bearer token from DataSyncTokenUrl."""
+    api_url = setting_get("DataSyncApiUrl")
+    token_url = setting_get("DataSyncTokenUrl")
+    if not api_url:
+        raise DeliveryFailed("DataSyncApiUrl is not set.", is_attempt=False)
+    if not token_url:
+        raise DeliveryFailed("DataSyncTokenUrl is not set.", is_attempt=False)
+    return OutboundClient.for_credentials(
+        auth_type="OAUTH2_CLIENT_CREDENTIALS",
+        token_url=token_url,
+        map_name=setting_get("DataSyncCredentialMapName"),
+        key_name=setting_get("DataSyncCredentialKeyName"),
+        base_url=api_url,
     )
-    audit_record(
-        actor=acting_user,
-        action="datasync.dead_letters_replayed",
-        target="Data Sync",
-        details={"records": replayed},
-    )
-    return replayed
+
+
+def webhook_id_for(record_ids: list[int]) -> str:
+    """The uniqueId itself for one message; for several, an id of exactly that set."""
+    if len(record_ids) == 1:
+        return str(record_ids[0])
+    digest = hashlib.sha256(",".join(map(str, record_ids)).encode()).hexdigest()
+    return f"batch_{digest[:32]}"
+
+
+def delivery_headers(*, webhook_id: str, body: bytes) -> dict[str, str]:
+    headers = {"Content-Type": "application/json", "webhook-id": webhook_id}
+    secret = setting_get("DataSyncSigningSecret")
+    if secret:
+        # Standard Webhooks: sign "{id}.{timestamp}.{body}" with the whsec_ key.
+        timestamp = datetime.fromtimestamp(int(time.time()), tz=UTC)
+        headers["webhook-timestamp"] = str(int(timestamp.timestamp()))
+        headers["webhook-signature"] = Webhook(secret).sign(webhook_id, timestamp, body.decode())
+    return headers
+
+
+def delivery_post(client: OutboundClient, *, body: bytes, webhook_id: str) -> None:
+    """POST one body; a 2xx returns, anything else raises DeliveryFailed."""
+    headers = delivery_headers(webhook_id=webhook_id, body=body)
+    try:
+        response = ensure_success(client.post("", data=body, headers=headers))
+        response.content  # noqa: B018 (read it all, so the connection is reused)
+    except OutboundHTTPError as exc:
+        raise DeliveryFailed(
+            str(exc), exc.status_code, exc.body_excerpt, retry_after=exc.retry_after
+        ) from exc
+    except (OutboundTokenError, OutboundPolicyError) as exc:
+        raise DeliveryFailed(str(exc), is_attempt=False) from exc
+    except OutboundError as exc:  # a timeout, a refused connection
+        raise DeliveryFailed(str(exc)) from exc
+
+
+def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter (half fixed, half random); never sooner than the
+    receiver's Retry-After."""
+    ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    delay = ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (jitter, not a secret)
+    return max(delay, retry_after or 0.0)

@@ -15,40 +15,34 @@ records queued in order, counts an attempt and sets a backoff. A long drain stop
 the continuation.
 """
 
-import hashlib
 import logging
-import random
 import time
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from django.db import connection, transaction
-from django.db.models import F, TextField
-from django.db.models.functions import Cast
 from django.utils import timezone
-from standardwebhooks import Webhook
 
-from integration_hub.outbound import (
-    OutboundClient,
-    OutboundConnectionRefused,
-    OutboundError,
-    OutboundHTTPError,
-    OutboundPolicyError,
-    OutboundTimeout,
-    OutboundTokenError,
-    ensure_success,
-)
+from integration_hub.outbound import OutboundClient
 from integration_hub.system_settings import setting_get
 
-from ..models import (
-    CustomerPendingRecord,
-    ProgressRecord,
-    SyncRun,
-    TransactionPendingRecord,
-)
+from ..models import SyncRun
 from ..payloads import body_from_messages, message_text
+from .delivery import (
+    DeliveryFailed,
+    backoff_seconds,
+    delivery_client,
+    delivery_post,
+    webhook_id_for,
+)
 from .lease import LeaseLost, lease_acquire, lease_heartbeat, lease_release
+from .queues import (
+    QueuedRecord,
+    pending_batch_move,
+    progress_dead_letter,
+    progress_delete,
+    progress_failure_count,
+    progress_records_after,
+)
 
 logger = logging.getLogger("datasync")
 
@@ -56,162 +50,15 @@ SLICE_SECONDS = 120.0  # django-q2 kills a task after 240 s
 HEARTBEAT_SECONDS = 5.0
 FLUSH_SECONDS = 0.1  # delivered records leave the queue at most this long after their 2xx
 READ_CHUNK = 1000
-DELETE_CHUNK = 10_000  # ids per DELETE, under SQLite's limit on parameters
-BACKOFF_BASE_SECONDS = 30.0
-BACKOFF_MAX_SECONDS = 3600.0
 ERROR_CHARS = 1000
-
-RECORD_FIELDS = (
-    "id",
-    "object_name",
-    "unique_id",
-    "action",
-    "json_text",
-    "subscriber_id",
-    "customer_key",
-    "attempts",
-    "next_attempt_at",
-    "is_dead_letter",
-)
-
-
-PENDING_MODELS = (CustomerPendingRecord, TransactionPendingRecord)
-_COPIED_COLUMNS = (
-    "object_name",
-    "unique_id",
-    "action",
-    "json_object",
-    "capture_order",
-    "subscriber_id",
-    "customer_key",
-)
-
-
-def _progress_insert(ids: list[list[int]]) -> None:
-    """INSERT INTO progress ... SELECT the pending rows `ids` (customer ids, transaction ids)
-    ordered by capture order, so that the new progress ids follow it."""
-    quote = connection.ops.quote_name
-    copied = ", ".join(quote(column) for column in _COPIED_COLUMNS)
-    selects, params = [], []
-    for flag, (model, model_ids) in enumerate(zip(PENDING_MODELS, ids, strict=True)):
-        if not model_ids:
-            continue
-        marks = ", ".join(["%s"] * len(model_ids))
-        selects.append(
-            f"SELECT {copied}, {flag} AS queue, {quote('id')} AS pending_id"  # noqa: S608
-            f" FROM {quote(model._meta.db_table)} WHERE {quote('id')} IN ({marks})"
-        )
-        params += model_ids
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    columns = ", ".join(
-        quote(column)
-        for column in (
-            "created_at",
-            "updated_at",
-            *_COPIED_COLUMNS,
-            "attempts",
-            "is_dead_letter",
-            "last_error",
-        )
-    )
-    # Only quoted table and column names from the models are interpolated.
-    sql = (
-        f"INSERT INTO {quote(ProgressRecord._meta.db_table)} ({columns})"  # noqa: S608
-        f" SELECT %s, %s, {copied}, %s, %s, %s"
-        f" FROM ({' UNION ALL '.join(selects)}) picked"
-        f" ORDER BY {quote('capture_order')}, queue, pending_id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now, now, 0, False, "", *params])
-
-
-def _ids_delete(model, ids: list[int]) -> None:
-    """DELETE ... WHERE id IN (ids): one statement, without the ORM's per-id lookup work
-    (these tables have no relations or delete signals to honour)."""
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    with connection.cursor() as cursor:
-        for start in range(0, len(ids), DELETE_CHUNK):
-            chunk = ids[start : start + DELETE_CHUNK]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"DELETE FROM {table} WHERE {quote('id')} IN ({marks})", chunk)  # noqa: S608
 
 
 class RunConflict(Exception):
     """Another Data Sync run is active."""
 
 
-class _DeliveryFailed(Exception):
-    def __init__(self, message: str, status_code: int | None = None, excerpt: str = ""):
-        super().__init__(message)
-        self.status_code = status_code
-        self.excerpt = excerpt
-
-
 class _SliceEnded(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class _Record:
-    id: int
-    object_name: str
-    unique_id: str
-    action: str
-    json_text: str | None  # the JSON object as stored at capture time
-    subscriber_id: int
-    customer_key: str
-    attempts: int
-    next_attempt_at: datetime | None
-    is_dead_letter: bool
-
-    @property
-    def customer(self) -> tuple[int, str] | None:
-        return (self.subscriber_id, self.customer_key) if self.customer_key else None
-
-
-def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
-    """Exponential backoff with jitter (half fixed, half random); never sooner than the
-    receiver's Retry-After."""
-    ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
-    delay = ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (jitter, not a secret)
-    return max(delay, retry_after or 0.0)
-
-
-def delivery_client() -> OutboundClient:
-    """The outbound client for DataSyncApiUrl with a Bearer token from DataSyncTokenUrl."""
-    api_url = setting_get("DataSyncApiUrl")
-    token_url = setting_get("DataSyncTokenUrl")
-    if not api_url:
-        raise _DeliveryFailed("DataSyncApiUrl is not set.")
-    if not token_url:
-        raise _DeliveryFailed("DataSyncTokenUrl is not set.")
-    return OutboundClient.for_credentials(
-        auth_type="OAUTH2_CLIENT_CREDENTIALS",
-        token_url=token_url,
-        map_name=setting_get("DataSyncCredentialMapName"),
-        key_name=setting_get("DataSyncCredentialKeyName"),
-        base_url=api_url,
-    )
-
-
-def webhook_id_for(record_ids: list[int]) -> str:
-    """The uniqueId itself for one message; for several, an id of exactly that set."""
-    if len(record_ids) == 1:
-        return str(record_ids[0])
-    digest = hashlib.sha256(",".join(map(str, record_ids)).encode()).hexdigest()
-    return f"batch_{digest[:32]}"
-
-
-def delivery_headers(*, webhook_id: str, body: bytes) -> dict[str, str]:
-    headers = {"Content-Type": "application/json", "webhook-id": webhook_id}
-    secret = setting_get("DataSyncSigningSecret")
-    if secret:
-        # Standard Webhooks: sign "{id}.{timestamp}.{body}" with the whsec_ key.
-        timestamp = datetime.fromtimestamp(int(time.time()), tz=UTC)
-        headers["webhook-timestamp"] = str(int(timestamp.timestamp()))
-        headers["webhook-signature"] = Webhook(secret).sign(webhook_id, timestamp, body.decode())
-    return headers
 
 
 class _Drain:
@@ -251,50 +98,21 @@ class _Drain:
             self.send_progress()
 
     def move_batch(self) -> int:
-        """Move up to DataSyncBatchSize of the earliest pending records to progress, in one
-        transaction that deletes them from pending: the claim reads ids only (with
-        FOR UPDATE SKIP LOCKED on PostgreSQL), then one INSERT ... SELECT copies the rows in
-        capture order (so progress ids, hence uniqueIds, follow it) and one DELETE per queue
-        removes them."""
+        """Up to DataSyncBatchSize pending records to progress, in one transaction."""
         self.tick()
-        with transaction.atomic():
-            picked = []
-            for flag, model in enumerate(PENDING_MODELS):
-                queryset = model.objects.order_by("capture_order", "id")
-                if connection.vendor == "postgresql":
-                    queryset = queryset.select_for_update(skip_locked=True)
-                picked += [
-                    (capture_order, flag, pk)
-                    for capture_order, pk in queryset.values_list("capture_order", "id")[
-                        : self.batch_size
-                    ]
-                ]
-            picked.sort()
-            picked = picked[: self.batch_size]
-            if not picked:
-                return 0
-            ids = [[pk for _, flag, pk in picked if flag == wanted] for wanted in (0, 1)]
-            _progress_insert(ids)
-            for model, model_ids in zip(PENDING_MODELS, ids, strict=True):
-                _ids_delete(model, model_ids)
-        self.run.moved += len(picked)
-        return len(picked)
+        moved = pending_batch_move(batch_size=self.batch_size)
+        self.run.moved += moved
+        return moved
 
     def send_progress(self) -> None:
         while True:
-            rows = list(
-                ProgressRecord.objects.filter(id__gt=self.cursor)
-                .annotate(json_text=Cast("json_object", TextField()))
-                .order_by("id")
-                .values_list(*RECORD_FIELDS)[:READ_CHUNK]
-            )
-            if not rows:
+            records = progress_records_after(self.cursor, limit=READ_CHUNK)
+            if not records:
                 break
             self.now = timezone.now()
-            batch: list[_Record] = []
+            batch: list[QueuedRecord] = []
             newly_dead: list[int] = []
-            for row in rows:
-                record = _Record(*row)
+            for record in records:
                 self.cursor = record.id
                 customer = record.customer
                 if record.is_dead_letter:
@@ -319,13 +137,13 @@ class _Drain:
                     self.post(batch)
                     batch = []
             if newly_dead:
-                ProgressRecord.objects.filter(id__in=newly_dead).update(is_dead_letter=True)
+                progress_dead_letter(newly_dead)
                 self.run.dead_lettered += len(newly_dead)
             if batch:
                 self.post(batch)
 
     # -- one POST ---------------------------------------------------------------------------
-    def post(self, batch: list[_Record]) -> None:
+    def post(self, batch: list[QueuedRecord]) -> None:
         self.tick()
         if (
             self.delivered
@@ -346,28 +164,15 @@ class _Drain:
                 for r in batch
             ]
         )
-        headers = delivery_headers(webhook_id=webhook_id_for(ids), body=body)
         started = time.monotonic()
         try:
-            response = ensure_success(self.client.post("", data=body, headers=headers))
-            response.content  # noqa: B018 (read it all, so the connection is reused)
-            took = time.monotonic() - started
-            self.expected_post_seconds = max(took, self.expected_post_seconds * 0.9)
-        except OutboundHTTPError as exc:
-            self.fail(
-                batch,
-                exc,
-                status_code=exc.status_code,
-                excerpt=exc.body_excerpt,
-                retry_after=exc.retry_after,
-            )
-        except (OutboundTimeout, OutboundConnectionRefused) as exc:
-            self.fail(batch, exc)
-        except (OutboundTokenError, OutboundPolicyError) as exc:
-            # The configuration is wrong, not the record: no attempt is counted.
-            raise _DeliveryFailed(str(exc)) from None
-        except OutboundError as exc:
-            self.fail(batch, exc)
+            delivery_post(self.client, body=body, webhook_id=webhook_id_for(ids))
+        except DeliveryFailed as failure:
+            if not failure.is_attempt:
+                raise  # the configuration is wrong, not the records: no attempt is counted
+            self.fail(batch, failure)
+        took = time.monotonic() - started
+        self.expected_post_seconds = max(took, self.expected_post_seconds * 0.9)
         self.delivered += ids
         self.run.sent += len(ids)
         if not self.delivered_since:
@@ -377,43 +182,24 @@ class _Drain:
 
     def flush(self) -> None:
         if self.delivered:
-            _ids_delete(ProgressRecord, self.delivered)
+            progress_delete(self.delivered)
             self.delivered = []
         self.delivered_since = 0.0
 
-    def fail(
-        self,
-        batch: list[_Record],
-        exc: Exception,
-        *,
-        status_code=None,
-        excerpt="",
-        retry_after=None,
-    ) -> None:
+    def fail(self, batch: list[QueuedRecord], failure: DeliveryFailed) -> None:
+        """Count the attempt (dead-lettering at DataSyncMaxAttempts) and end the run."""
         self.flush()
-        text = str(exc)[:ERROR_CHARS]
-        now = timezone.now()
+        text = str(failure)[:ERROR_CHARS]
         attempts = max(r.attempts for r in batch) + 1
-        next_attempt_at = now + timedelta(seconds=backoff_seconds(attempts, retry_after))
-        with transaction.atomic():
-            ProgressRecord.objects.filter(id__in=[r.id for r in batch]).update(
-                attempts=F("attempts") + 1, next_attempt_at=next_attempt_at, last_error=text
-            )
-            for record in batch:
-                if record.attempts + 1 < self.max_attempts:
-                    continue
-                # Dead-lettered with every later record of its customer, so order is kept.
-                later = ProgressRecord.objects.filter(id__gte=record.id, is_dead_letter=False)
-                later = (
-                    later.filter(
-                        subscriber_id=record.subscriber_id, customer_key=record.customer_key
-                    )
-                    if record.customer
-                    else later.filter(id=record.id)
-                )
-                self.run.dead_lettered += later.update(is_dead_letter=True)
+        delay = backoff_seconds(attempts, failure.retry_after)
+        self.run.dead_lettered += progress_failure_count(
+            records=batch,
+            error=text,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            max_attempts=self.max_attempts,
+        )
         self.run.failed += len(batch)
-        raise _DeliveryFailed(text, status_code, excerpt)
+        raise DeliveryFailed(text, failure.status_code, failure.excerpt) from failure
 
     def tick(self) -> None:
         """Heartbeat the lease now and then; end the slice when its time is up."""
@@ -460,7 +246,7 @@ def datasync_run(
             drain.drain()
         except _SliceEnded:
             run.has_more = True
-        except _DeliveryFailed as exc:
+        except DeliveryFailed as exc:
             run.status = SyncRun.Status.FAILED
             run.last_error = str(exc)
             run.last_status_code = exc.status_code

@@ -3,7 +3,7 @@
 import pytest
 
 from accounting.models import AccountingIntegration
-from integration_hub.models import Integration
+from integration_hub.models import AuditEntry, Integration
 from tests.factories import IntegrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,14 +64,67 @@ def test_invalid_maps_are_refused_with_400_naming_the_row(
     assert not AccountingIntegration.objects.exists()
 
 
-def test_a_second_integration_of_the_same_type_for_a_subscriber_is_refused(
+def test_a_second_integration_of_the_same_type_for_a_subscriber_is_a_409_conflict(
     api_as, system_admin, books
 ):
     client = api_as(system_admin)
     assert client.post(URL, _body(books, MAPS), format="json").status_code == 201
     response = client.post(URL, _body(books, []), format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "integrationType" in response.json()
+    assert AccountingIntegration.objects.count() == 1
+
+
+def test_patching_an_integration_into_the_type_of_another_is_a_409_conflict(
+    api_as, system_admin, books
+):
+    client = api_as(system_admin)
+    client.post(URL, _body(books, []), format="json")
+    xero = client.post(URL, {**_body(books, []), "integrationType": "XERO"}, format="json")
+    response = client.patch(
+        f"{URL}{xero.json()['id']}", {"integrationType": "GENERIC"}, format="json"
+    )
+    assert response.status_code == 409
+    assert "integrationType" in response.json()
+    assert AccountingIntegration.objects.get(pk=xero.json()["id"]).integration_type == "XERO"
+
+
+@pytest.mark.parametrize(
+    ("field", "unknown", "message"),
+    [
+        ("subscriberId", 999_999, "No subscriber 999999."),
+        ("subscriberId", 10**30, f"No subscriber {10**30}."),
+        ("integration", 999_999, "No integration 999999."),
+        ("integration", 10**30, f"No integration {10**30}."),
+    ],
+)
+def test_an_id_in_the_body_that_names_nothing_is_404_naming_the_field_and_writes_nothing(
+    api_as, system_admin, books, field, unknown, message
+):
+    response = api_as(system_admin).post(URL, {**_body(books, MAPS), field: unknown}, format="json")
+    assert response.status_code == 404
+    assert response.json() == {field: [message]}
+    assert not AccountingIntegration.objects.exists()
+    assert not AuditEntry.objects.filter(action__startswith="accounting_integration").exists()
+
+
+def test_patching_with_an_unknown_integration_is_404_and_changes_nothing(
+    api_as, system_admin, books
+):
+    client = api_as(system_admin)
+    created = client.post(URL, _body(books, MAPS), format="json").json()
+    response = client.patch(f"{URL}{created['id']}", {"integration": 999_999}, format="json")
+    assert response.status_code == 404
+    assert "integration" in response.json()
+    assert AccountingIntegration.objects.get(pk=created["id"]).integration_id == books.pk
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_map_source_is_refused_as_the_schema_says(api_as, system_admin, books, blank):
+    row = {"kind": "PAYMENT_METHOD", "source": blank, "target": "1200"}
+    response = api_as(system_admin).post(URL, _body(books, [row]), format="json")
+    assert response.status_code == 400
+    assert response.json()["maps"][0].startswith("Row 1: source")
 
 
 def test_an_integration_that_is_not_of_kind_accounting_is_refused(api_as, system_admin):

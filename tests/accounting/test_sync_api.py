@@ -247,3 +247,45 @@ def test_resend_of_a_record_of_another_integration_is_404_and_of_a_running_one_4
     response = client.post(_url(accounting_integration, f"History/{running.pk}/Resend"))
     assert response.status_code == 400
     assert "status" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("method", "tail"),
+    [("post", "Sync"), ("get", "History"), ("post", "History/1/Resend")],
+)
+@pytest.mark.parametrize("subscriber_id", ["9" * 18, "9" * 19, "1" + "0" * 40])
+def test_a_subscriber_id_beyond_any_id_is_404_never_500(
+    api_as, make_user, accounting_integration, method, tail, subscriber_id
+):
+    client = api_as(make_user(is_superuser=True))
+    response = getattr(client, method)(SCOPE.format(subscriber_id, "GENERIC") + "/" + tail)
+    assert response.status_code == 404
+
+
+def test_a_sync_record_id_beyond_any_id_is_404(api_as, owner, accounting_integration):
+    response = api_as(owner).post(_url(accounting_integration, f"History/{'9' * 30}/Resend"))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("since", "count"),
+    [("0001-01-01T00:00:00+14:00", 1), ("9999-12-31T23:59:59-14:00", 0)],
+)
+def test_history_since_at_either_end_of_the_calendar_answers_200(
+    api_as, owner, accounting_integration, since, count
+):
+    _record(accounting_integration, 5)
+    response = api_as(owner).get(_url(accounting_integration, "History"), {"since": since})
+    assert response.status_code == 200
+    assert response.json()["count"] == count
+
+
+@pytest.mark.parametrize(
+    ("page", "answer"), [("0", 400), ("-1", 400), ("1.5", 400), ("9" * 40, 404)]
+)
+def test_history_page_numbers_are_whole_numbers_of_at_least_1_and_never_500(
+    api_as, owner, accounting_integration, page, answer
+):
+    _record(accounting_integration, 5)
+    response = api_as(owner).get(_url(accounting_integration, "History"), {"page": page})
+    assert response.status_code == answer

@@ -128,3 +128,14 @@ def test_a_superuser_reaches_any_integrations_page_as_the_api_allows(
     client.force_login(make_user(is_superuser=True, is_staff=True))
 
     assert client.get(f"/accounting/{accounting_integration.pk}/").status_code == 200
+
+
+def test_an_integration_or_record_id_beyond_any_id_is_404_on_the_pages(
+    client, owner, accounting_integration
+):
+    client.force_login(owner)
+    huge = "9" * 30
+    assert client.get(f"/accounting/{huge}/").status_code == 404
+    assert client.post(f"/accounting/{huge}/sync/").status_code == 404
+    resend = f"/accounting/{accounting_integration.pk}/records/{huge}/resend/"
+    assert client.post(resend).status_code == 404

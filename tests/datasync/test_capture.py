@@ -179,3 +179,35 @@ def test_enabling_data_sync_is_seen_by_the_next_save_without_a_restart(db):
     setting_set(key="DataSyncEnabled", value=True)
     _customer("C2")
     assert _queued() == [("C2", "CREATE")]
+
+
+def _queue_fields(record) -> dict:
+    """Every column a queued record carries, as the models declare them (a column added to
+    the queues is compared here without being named)."""
+    own = {"id", "created_at", "updated_at"}
+    return {
+        field.attname: getattr(record, field.attname)
+        for field in CustomerPendingRecord._meta.concrete_fields
+        if field.attname not in own
+    }
+
+
+def test_a_captured_record_moved_to_the_progress_queue_keeps_every_field(datasync_on):
+    from datasync.services.queues import pending_batch_move
+
+    customer = _customer()
+    _order(customer)
+    captured = [
+        _queue_fields(record)
+        for model in (CustomerPendingRecord, TransactionPendingRecord)
+        for record in model.objects.all()
+    ]
+    assert len(captured) == 3
+
+    assert pending_batch_move(batch_size=10) == 3
+
+    moved = [_queue_fields(record) for record in ProgressRecord.objects.order_by("id")]
+    assert moved == sorted(captured, key=lambda fields: fields["capture_order"])
+    assert all(None not in fields.values() for fields in moved)
+    assert not CustomerPendingRecord.objects.exists()
+    assert not TransactionPendingRecord.objects.exists()

@@ -12,8 +12,9 @@ import pytest
 from django.utils import timezone
 
 from datasync.models import CustomerPendingRecord, ProgressRecord, SyncRun
-from datasync.services.delivery import dead_letters_replay, sample_message_send
+from datasync.services.replay import dead_letters_replay
 from datasync.services.run import datasync_run
+from datasync.services.sample import sample_message_send
 from datasync.tasks import datasync_scheduled_run
 from integration_hub.selectors import default_subscriber
 from integration_hub.services.customers import customer_create, customer_update

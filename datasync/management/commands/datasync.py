@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand
 
 from datasync.models import SyncRun
 from datasync.selectors import queue_depths, run_list
-from datasync.services.delivery import sample_message_send
 from datasync.services.run import RunConflict, datasync_run
+from datasync.services.sample import sample_message_send
 
 
 class Command(BaseCommand):
