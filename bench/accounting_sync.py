@@ -177,15 +177,42 @@ def history_queries(accounting_integration, owner, page_size: int) -> int:
     return len(captured)
 
 
+def history_create(accounting_integration, *, before) -> object:
+    """100 records of 5 packets each, and the Owner who reads their History."""
+    from accounting.models import Packet, SyncRecord
+    from integration_hub.models import SubscriberOwner, User
+    from integration_hub.services.roles import role_grant
+
+    subscriber = accounting_integration.subscriber
+    owner = User.objects.create_user("bench-owner")
+    role_grant(user=owner, role="Owner", subscriber=subscriber)
+    SubscriberOwner.objects.get_or_create(user=owner, subscriber=subscriber)
+    SyncRecord.objects.filter(accounting_integration=accounting_integration).delete()
+    for n in range(100):
+        history_record = SyncRecord.objects.create(
+            accounting_integration=accounting_integration,
+            status="Success",
+            requested_at=before - timedelta(minutes=n),
+        )
+        Packet.objects.bulk_create(
+            Packet(
+                sync_record=history_record,
+                key=f"2026-11-{k:02d}/VISA",
+                content={},
+                idempotency_key=f"{n}-{k}",
+            )
+            for k in range(1, 6)
+        )
+    return owner
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         django_setup(Path(tmp))
-        import accounting.services.sync as sync_services
-        from accounting.models import Packet, SyncRecord
-        from integration_hub.models import Subscriber, SubscriberOwner, User
-        from integration_hub.services.roles import role_grant
+        import integration_hub.services.jobs as jobs
+        from integration_hub.models import Subscriber
 
-        sync_services._enqueue = lambda *args: None  # the bench runs the job itself
+        jobs._task_send = lambda task: None  # the bench runs the job itself
         server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base_url = f"http://127.0.0.1:{server.server_port}/books"
@@ -210,25 +237,7 @@ def main() -> None:
         memory_small = peak_memory(small_ai)
         memory_large = peak_memory(large_ai)
 
-        owner = User.objects.create_user("bench-owner")
-        role_grant(user=owner, role="Owner", subscriber=large)
-        SubscriberOwner.objects.get_or_create(user=owner, subscriber=large)
-        SyncRecord.objects.filter(accounting_integration=large_ai).delete()
-        for n in range(100):
-            history_record = SyncRecord.objects.create(
-                accounting_integration=large_ai,
-                status="Success",
-                requested_at=record.requested_at - timedelta(minutes=n),
-            )
-            Packet.objects.bulk_create(
-                Packet(
-                    sync_record=history_record,
-                    key=f"2026-11-{k:02d}/VISA",
-                    content={},
-                    idempotency_key=f"{n}-{k}",
-                )
-                for k in range(1, 6)
-            )
+        owner = history_create(large_ai, before=record.requested_at)
         queries_10 = history_queries(large_ai, owner, 10)
         queries_100 = history_queries(large_ai, owner, 100)
         server.shutdown()
