@@ -258,7 +258,9 @@ def _customer_row(row: dict, resolve, validators: _Validators) -> None:
     if action == "Merge":
         ids = data.get("customer_ids")
         if isinstance(ids, str):
-            ids = [part.strip() for part in ids.split(";") if part.strip()]
+            ids = ids.split(";")
+        if isinstance(ids, list):
+            ids = [str(part).strip() for part in ids if str(part).strip()]
         if not isinstance(ids, list) or len(ids) < 2:
             raise RowRejected("customerIds: a Merge row names at least two ids, separated by ;.")
         customer_services.customer_merge(subscriber=subscriber, customer_ids=ids)

@@ -172,6 +172,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "integration_hub.api.schema.request_strings_declared",
     ],
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+|/v2\.1",
     # Several models have a "kind" or "status": name each enum after its model.

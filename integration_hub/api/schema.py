@@ -60,3 +60,39 @@ class AutoSchema(SpectacularAutoSchema):
             responses.setdefault("400", {"description": "page or pageSize is not a number >= 1."})
             responses.setdefault("404", {"description": "The page is past the last one."})
         return responses
+
+
+# DRF's CharField refuses a null character in any string, and a blank one ("", or only spaces,
+# which it trims) where blanks are not allowed (drf-spectacular writes minLength 1 there).
+NO_NULL_CHARACTER = r"^[^\u0000]*$"
+NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+
+
+def request_strings_declared(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every free-text string a request may carry says
+    what DRF refuses in it (a null character; blanks where they are not allowed), so that a
+    body the schema calls valid is never refused with 400 for it."""
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _strings_declared(schema)
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            body = operation.get("requestBody", {}) if isinstance(operation, dict) else {}
+            for media in body.get("content", {}).values():
+                _strings_declared(media.get("schema"))
+    return result
+
+
+def _strings_declared(schema) -> None:
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return
+    constrained = {"pattern", "enum", "format"} & schema.keys()
+    if schema.get("type") == "string" and not constrained:
+        schema["pattern"] = NOT_BLANK if schema.get("minLength", 0) >= 1 else NO_NULL_CHARACTER
+    for sub in schema.get("properties", {}).values():
+        _strings_declared(sub)
+    for key in ("items", "additionalProperties"):
+        _strings_declared(schema.get(key))
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(key, []):
+            _strings_declared(sub)

@@ -53,9 +53,9 @@ def _type_error(field: serializers.Field, value) -> str | None:
     return None
 
 
+# Put first in a serializer's bases to refuse request bodies of the wrong JSON types. (A comment,
+# not a docstring: drf-spectacular would give it to every request body as its description.)
 class StrictTypesMixin:
-    """Put first in a serializer's bases to refuse request bodies of the wrong JSON types."""
-
     def to_internal_value(self, data):
         if hasattr(self.root, "initial_data") and isinstance(data, dict):
             errors = {}

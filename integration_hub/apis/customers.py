@@ -5,13 +5,14 @@ subscribers they own (403 otherwise). A customer is looked up by its business id
 default subscriber unless `?subscriberId=` names another.
 """
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integration_hub.api.errors import error_responses
 from integration_hub.api.pagination import paginated_response
+from integration_hub.api.schema import NO_NULL_CHARACTER
 from integration_hub.api.strict_types import StrictTypesMixin
 from integration_hub.apis.records import (
     NOTES,
@@ -153,10 +154,34 @@ class CustomerDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64,
+            "pattern": NO_NULL_CHARACTER,
+        },
+        "minItems": 2,
+        "maxItems": 100,
+        "uniqueItems": True,
+    }
+)
+class CustomerIdsField(serializers.ListField):
+    """Customer ids taken as they are written (" C2" is not "C2"), each once."""
+
+    child = serializers.CharField(max_length=64, trim_whitespace=False)
+
+    def to_internal_value(self, data):
+        ids = super().to_internal_value(data)
+        if len(set(ids)) != len(ids):
+            raise serializers.ValidationError("Each customer id once.")
+        return ids
+
+
 class CustomerMergeSerializer(StrictTypesMixin, serializers.Serializer):
-    customer_ids = serializers.ListField(
-        child=serializers.CharField(max_length=64), min_length=2, max_length=100
-    )
+    customer_ids = CustomerIdsField(min_length=2, max_length=100)
     subscriber_id = serializers.IntegerField(required=False, min_value=1)
 
 
@@ -169,12 +194,24 @@ class CustomerMergeApi(APIView):
         description=(
             "The new customer gets a newly assigned customerId; its fields come from the first "
             "id, blanks filled from the others; notes and segments are combined; orders move "
-            "to it; the merged customers are deleted.\n\n"
-            "Refused with 400 (rules across values): customerIds that repeat an id, or name a "
-            "customer the subscriber does not have."
+            "to it; the merged customers are deleted. A customerId the subscriber does not "
+            "have is 404, naming customerIds."
         ),
         request=CustomerMergeSerializer,
-        responses={201: CustomerOutputSerializer, **CUSTOMER_ERRORS},
+        responses={
+            201: CustomerOutputSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                notes={
+                    **NOTES,
+                    404: "subscriberId names no subscriber, or customerIds a customer the "
+                    "subscriber does not have.",
+                },
+            ),
+        },
     )
     def post(self, request):
         serializer = CustomerMergeSerializer(data=request.data)

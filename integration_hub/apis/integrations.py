@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from integration_hub import roles
 from integration_hub.api.errors import error_responses
+from integration_hub.api.exceptions import serializer_validated
 from integration_hub.api.pagination import paginated_response
 from integration_hub.api.permissions import IsSystemAdminOrConfig, IsSystemAdminOrConfigOrReadOnly
 from integration_hub.api.strict_types import StrictTypesMixin
@@ -24,7 +25,20 @@ CROSS_FIELD_RULES = (
     "Refused with 400 (rules across values or beyond the body): an OAuth2 auth type without "
     "tokenUrl; an auth type other than NONE without credentialKey; a baseUrl or tokenUrl "
     "whose host resolves to a private, loopback or link-local address (unless the hub allows "
-    "private networks)."
+    "private networks), or that Django's URL validator refuses (a host without a dot, a label "
+    "over 63 characters). A name that another integration has is 409; a serviceUser that "
+    "names no user is 404."
+)
+WRITE_ERRORS = error_responses(
+    400,
+    401,
+    403,
+    404,
+    409,
+    notes={
+        404: "No such integration, or serviceUser names no user: {'serviceUser': [...]}.",
+        409: "Another integration has that name: {'name': [...]}.",
+    },
 )
 
 
@@ -119,12 +133,11 @@ class IntegrationListCreateApi(APIView):
         summary="Create an integration",
         description=CROSS_FIELD_RULES,
         request=IntegrationInputSerializer,
-        responses={201: IntegrationOutputSerializer, **error_responses(400, 401, 403)},
+        responses={201: IntegrationOutputSerializer, **WRITE_ERRORS},
     )
     def post(self, request):
-        serializer = IntegrationInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        integration = integration_create(acting_user=request.user, **serializer.validated_data)
+        data = serializer_validated(IntegrationInputSerializer(data=request.data))
+        integration = integration_create(acting_user=request.user, **data)
         return Response(
             IntegrationOutputSerializer(integration).data, status=status.HTTP_201_CREATED
         )
@@ -146,15 +159,14 @@ class IntegrationDetailApi(APIView):
         summary="Change an integration",
         description=CROSS_FIELD_RULES,
         request=IntegrationInputSerializer(partial=True),
-        responses={200: IntegrationOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: IntegrationOutputSerializer, **WRITE_ERRORS},
     )
     def patch(self, request, integration_id: int):
         integration = _integration_of_path(integration_id)
-        serializer = IntegrationInputSerializer(integration, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        integration = integration_update(
-            integration=integration, acting_user=request.user, **serializer.validated_data
+        data = serializer_validated(
+            IntegrationInputSerializer(integration, data=request.data, partial=True)
         )
+        integration = integration_update(integration=integration, acting_user=request.user, **data)
         return Response(IntegrationOutputSerializer(integration).data)
 
     @extend_schema(

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import exceptions, status
 from rest_framework.permissions import IsAuthenticated
 
 from integration_hub import roles
+from integration_hub.api.exceptions import Conflict
 from integration_hub.api.ids import id_parse
 from integration_hub.models import Subscriber
 from integration_hub.selectors import subscriber_reachable
@@ -34,14 +34,6 @@ class IsRecordKeeper(IsAuthenticated):
         return roles.user_has_role(
             request.user, roles.SYSTEM_ADMIN, roles.SYSTEM_CONFIG, roles.OWNER
         )
-
-
-class Conflict(exceptions.APIException):
-    """A resource with that business key exists already (the body names the field)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "It exists already."
-    default_code = "conflict"
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from integration_hub.models import (
     Segment,
     Subscriber,
 )
-from integration_hub.services.errors import AlreadyExists
+from integration_hub.services.errors import AlreadyExists, NamesNothing
 
 # The fields a caller may set; customer_id is the business key and set on create only.
 CUSTOMER_FIELDS = (
@@ -108,7 +108,7 @@ def customer_merge(*, subscriber: Subscriber, customer_ids: list[str]) -> Custom
 
     Fields come from the first id, blanks filled from the others in order; notes and segments
     are combined; orders move to the new customer; the merged customers are deleted."""
-    ids = [str(i).strip() for i in customer_ids]
+    ids = [str(i) for i in customer_ids]
     if len(ids) < 2 or len(set(ids)) != len(ids):
         raise ValidationError({"customer_ids": ["Give at least two different customer ids."]})
     found = {
@@ -119,7 +119,7 @@ def customer_merge(*, subscriber: Subscriber, customer_ids: list[str]) -> Custom
     }
     missing = [i for i in ids if i not in found]
     if missing:
-        raise ValidationError({"customer_ids": [f"No customer {', '.join(missing)}."]})
+        raise NamesNothing({"customer_ids": [f"No customer {', '.join(missing)}."]})
     sources = [found[i] for i in ids]
 
     merged = Customer(subscriber=subscriber, customer_id=_new_merged_id(subscriber))

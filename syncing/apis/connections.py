@@ -114,7 +114,8 @@ class ConnectionListCreateApi(V21Api):
         summary="Connect to an Organisation Kit integration",
         description="Through one of your verified identities (omitted: yours); queues the "
         "connection's initial sync. An identity you have not verified is refused with 403. "
-        "Rule the schema cannot express (400): personalNumber and email are not both given.",
+        "Rules the schema cannot express (400): personalNumber and email are not both given, "
+        "and the integration is an Organisation Kit one.",
         request={"application/json": CONNECTION_CREATE_SCHEMA},
         responses={
             201: OpenApiResponse(response=CONNECTION_SCHEMA),

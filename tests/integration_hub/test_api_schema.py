@@ -33,6 +33,14 @@ CROSS_FIELD_RULES = [
     "orders_partial_update",  # the same, for the items or payments given
     "credentials_save",  # a client id is saved with its client secret, or not at all
     "accounting_integrations_create",  # each map's source once per kind
+    "accounting_integrations_partial_update",  # the same
+    "integrations_create",  # credentialKey / tokenUrl by authType; the network policy
+    "integrations_partial_update",  # the same
+    "v21_connections_create",  # personalNumber or email, not both; an Organisation Kit
+    "connection_user_update",  # phoneNumber, emailAddress or both
+    "connection_account_invoices",  # fromDate not after toDate; the longest period
+    "connection_service_cost",  # the same
+    "connection_service_measurements",  # the same
 ]
 
 schema = schemathesis.openapi.from_wsgi(

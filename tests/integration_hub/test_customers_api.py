@@ -137,11 +137,23 @@ def test_merge_refuses_unknown_or_repeated_ids_and_changes_nothing(api_as, owner
     unknown = client.post(
         "/api/v1/customers/merge/", {"customerIds": ["C2", "C404"]}, format="json"
     )
-    assert unknown.status_code == 400
+    # An id that names nothing: 404, naming the field (DESIGN.md, "REST API").
+    assert unknown.status_code == 404
     assert "C404" in unknown.json()["customerIds"][0]
     repeated = client.post("/api/v1/customers/merge/", {"customerIds": ["C2", "C2"]}, format="json")
     assert repeated.status_code == 400
+    assert "customerIds" in repeated.json()
+    # Taken as written: " C2" names no customer.
+    spaced = client.post("/api/v1/customers/merge/", {"customerIds": ["C2", " C2"]}, format="json")
+    assert spaced.status_code == 404
     assert Customer.objects.get().customer_id == "C2"
+
+
+def test_the_schema_says_merged_ids_are_distinct(client):
+    schema = client.get("/api/schema/?format=json").json()
+    ids = schema["components"]["schemas"]["CustomerMergeRequest"]["properties"]["customerIds"]
+    assert ids["uniqueItems"] is True
+    assert (ids["minItems"], ids["maxItems"]) == (2, 100)
 
 
 def test_notes_and_segments(api_as, owner):

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -110,12 +111,13 @@ def test_endpoints_on_private_networks_are_refused_when_the_policy_says_so(
     assert set(response.json()) == {"baseUrl", "tokenUrl"}
 
 
-def test_duplicate_names_are_refused(api_as, system_admin):
+def test_duplicate_names_are_refused_as_a_conflict(api_as, system_admin):
     client = api_as(system_admin)
     assert client.post("/api/v1/integrations/", BODY, format="json").status_code == 201
     again = client.post("/api/v1/integrations/", BODY, format="json")
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert "name" in again.json()
+    assert Integration.objects.count() == 1
 
 
 def test_read_patch_and_delete_with_and_without_trailing_slash(api_as, system_config):
@@ -155,3 +157,34 @@ def test_malformed_json_is_a_400_not_a_500(api_as, system_admin):
         "POST", "/api/v1/integrations/", "{not json", content_type="application/json"
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("service_user", [424242, 10**40])
+def test_a_service_user_that_names_nobody_is_a_404_naming_the_field(
+    api_as, system_config, service_user
+):
+    body = {**BODY, "serviceUser": service_user}
+    response = api_as(system_config).post("/api/v1/integrations/", body, format="json")
+    assert response.status_code == 404
+    assert "serviceUser" in response.json()
+    assert not Integration.objects.exists()
+
+
+def test_a_refusal_of_several_kinds_stays_a_400(api_as, system_config):
+    IntegrationFactory(name="Energy Co")
+    body = {**BODY, "baseUrl": "http://", "serviceUser": 424242}
+    response = api_as(system_config).post("/api/v1/integrations/", body, format="json")
+    assert response.status_code == 400
+    assert {"name", "baseUrl", "serviceUser"} <= response.json().keys()
+
+
+def test_a_null_character_is_refused_and_the_schema_says_so(api_as, system_config, client):
+    body = {**BODY, "name": "Energy\x00Co"}
+    response = api_as(system_config).post("/api/v1/integrations/", body, format="json")
+    assert response.status_code == 400
+    assert "name" in response.json()
+    schema = client.get("/api/schema/?format=json").json()
+    name = schema["components"]["schemas"]["IntegrationInputRequest"]["properties"]["name"]
+    assert re.fullmatch(name["pattern"], "Energy Co")
+    assert not re.fullmatch(name["pattern"], "Energy\x00Co")
+    assert not re.fullmatch(name["pattern"], "   ")
