@@ -21,13 +21,22 @@ MAX_PAYMENTS = 100
 COUNTRY_CODE = r"^[A-Za-z]{2}$"
 
 
-def _decimal_schema(pattern: str) -> dict:
-    return {"type": "string", "format": "decimal", "pattern": pattern}
+def _decimal_schema(pattern: str, *, whole_from: int, whole_to: int) -> dict:
+    """A decimal written as a string ("20.00"), or as a whole number (1): never as a float,
+    which cannot hold money exactly (api/strict_types.py refuses it)."""
+    return {
+        "anyOf": [
+            {"type": "string", "format": "decimal", "pattern": pattern},
+            {"type": "integer", "minimum": whole_from, "maximum": whole_to},
+        ]
+    }
 
 
 # drf-spectacular documents a DecimalField by its digits only ("-?" included); these say the
 # range too, so that a negative amount or a tax rate of 1 or more is outside the schema.
-@extend_schema_field(_decimal_schema(r"^(?:\d{1,12}(?:\.\d{0,2})?|\.\d{1,2})$"))
+@extend_schema_field(
+    _decimal_schema(r"^(?:\d{1,12}(?:\.\d{0,2})?|\.\d{1,2})$", whole_from=0, whole_to=10**12 - 1)
+)
 class MoneyField(serializers.DecimalField):
     """An amount of money of at least 0, to the cent."""
 
@@ -35,7 +44,9 @@ class MoneyField(serializers.DecimalField):
         super().__init__(max_digits=14, decimal_places=2, min_value=Decimal(0), **kwargs)
 
 
-@extend_schema_field(_decimal_schema(r"^(?:0{1,2}(?:\.\d{0,4})?|\.\d{1,4})$"))
+@extend_schema_field(
+    _decimal_schema(r"^(?:0{1,2}(?:\.\d{0,4})?|\.\d{1,4})$", whole_from=0, whole_to=0)
+)
 class TaxRateField(serializers.DecimalField):
     """A tax rate from 0 to 0.9999 (0.0800 is 8 %)."""
 
@@ -50,7 +61,11 @@ class TaxRateField(serializers.DecimalField):
 
 
 @extend_schema_field(
-    _decimal_schema(r"^(?:0*[1-9]\d{0,8}(?:\.\d{0,3})?|0*\.(?:[1-9]\d{0,2}|0[1-9]\d?|00[1-9]))$")
+    _decimal_schema(
+        r"^(?:0*[1-9]\d{0,8}(?:\.\d{0,3})?|0*\.(?:[1-9]\d{0,2}|0[1-9]\d?|00[1-9]))$",
+        whole_from=1,
+        whole_to=10**9 - 1,
+    )
 )
 class QuantityField(serializers.DecimalField):
     """A quantity of at least 0.001."""

@@ -16,14 +16,18 @@ from integration_hub.api.routes import api_path
 from integration_hub.registry import contract_urls
 
 
+def is_project_app(app) -> bool:
+    """An app of this repository, not a third-party one (whose package lives elsewhere, in the
+    virtualenv say), whichever path it was imported by: symlinks resolved, as in BASE_DIR."""
+    return Path(app.path).resolve() == settings.BASE_DIR.joinpath(*app.name.split("."))
+
+
 def _project_url_modules(name: str) -> list[str]:
-    """The `name` modules of this project's apps (not third-party ones), in INSTALLED_APPS
-    order (the core first)."""
+    """The `name` modules of this project's apps, in INSTALLED_APPS order (the core first)."""
     return [
         f"{app.name}.{name}"
         for app in apps.get_app_configs()
-        if Path(app.path) == settings.BASE_DIR.joinpath(*app.name.split("."))
-        and module_has_submodule(app.module, name)
+        if is_project_app(app) and module_has_submodule(app.module, name)
     ]
 
 

@@ -27,8 +27,9 @@ _EXPECTED: list[tuple[type[serializers.Field], tuple[type, ...], str]] = [
     (serializers.BooleanField, (bool,), "boolean"),
     (serializers.IntegerField, (int,), "integer"),
     (serializers.FloatField, (int, float), "number"),
-    # Money and quantities are written as strings ("20.00") or numbers (1).
-    (serializers.DecimalField, (str, int, float), "string or number"),
+    # Money and quantities are written as strings ("20.00") or whole numbers (1), never as
+    # floats, which cannot hold them exactly.
+    (serializers.DecimalField, (str, int), "string or whole number"),
     (serializers.CharField, (str,), "string"),
     (serializers.MultipleChoiceField, (list,), "array"),
     (serializers.ChoiceField, (str,), "string"),

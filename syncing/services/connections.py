@@ -29,14 +29,16 @@ class IntegrationDisabled(IntegrationNotConnectable):
 
 
 def integration_connectable(*, integration_id: int) -> Integration:
-    """The enabled ORGANISATION_KIT integration with this id, else the reason it is not."""
+    """The enabled ORGANISATION_KIT integration with this id, else the reason it is not. The
+    reasons name the id only: anyone signed in may ask, and only the enabled Organisation Kit
+    integrations are theirs to see by name."""
     integration = Integration.objects.filter(pk=integration_id).first()
     if integration is None:
         raise IntegrationNotFound(f"No integration {integration_id}.")
     if integration.kind != Integration.Kind.ORGANISATION_KIT:
-        raise IntegrationNotConnectable(f"{integration.name} is not an Organisation Kit.")
+        raise IntegrationNotConnectable(f"Integration {integration_id} is not an Organisation Kit.")
     if not integration.enabled:
-        raise IntegrationDisabled(f"The integration {integration.name} is disabled.")
+        raise IntegrationDisabled(f"Integration {integration_id} is disabled.")
     return integration
 
 

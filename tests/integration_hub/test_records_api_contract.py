@@ -191,6 +191,17 @@ def test_an_amount_out_of_range_is_400_and_outside_the_schemas_pattern(
 
     assert response.status_code == 400
     assert key in response.json()
-    pattern = schema[component]["properties"][field]["pattern"]
+    written_as_string, written_as_whole_number = schema[component]["properties"][field]["anyOf"]
+    pattern = written_as_string["pattern"]
     assert not re.search(pattern, refused)
     assert re.search(pattern, str(ORDER[key][0][field]))
+    assert written_as_whole_number["type"] == "integer"
+
+
+def test_money_written_as_a_float_is_refused_naming_the_field(api_as, owner):
+    body = {**ORDER, "payments": [{**ORDER["payments"][0], "amount": 21.6}]}
+
+    response = api_as(owner).post("/api/v1/orders/", body, format="json")
+
+    assert response.status_code == 400
+    assert "amount" in str(response.json()["payments"])

@@ -34,8 +34,21 @@ def test_connecting_to_a_disabled_integration_is_a_409(anna, kit_integration, ap
     )
 
     assert response.status_code == 409, response.content
-    assert response.json() == {"detail": "The integration Energy Co is disabled."}
+    assert response.json() == {"detail": f"Integration {kit_integration.pk} is disabled."}
     assert not Connection.objects.exists()
+
+
+def test_refusing_an_integration_does_not_tell_its_name(anna, api_as):
+    """Anyone signed in may try an id; only enabled Organisation Kit integrations are theirs to
+    see by name (DESIGN.md, "REST API": integrations)."""
+    from tests.factories import AccountingIntegrationFactory
+
+    hidden = AccountingIntegrationFactory().integration
+
+    response = api_as(anna).post("/v2.1/connections", {"integration": hidden.pk}, format="json")
+
+    assert response.status_code == 400
+    assert hidden.name not in response.content.decode()
 
 
 def test_an_integration_id_beyond_any_id_in_a_body_is_a_400_never_a_500(anna, api_as):
