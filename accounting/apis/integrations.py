@@ -9,7 +9,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integration_hub.api.errors import error_responses
+from integration_hub.api.errors import WRITE_ERROR_CODES, error_responses
 from integration_hub.api.ids import ID_MAXIMUM
 from integration_hub.api.pagination import paginated_response
 from integration_hub.api.permissions import IsSystemAdminOrConfig
@@ -185,7 +185,7 @@ class AccountingIntegrationListCreateApi(APIView):
         request=AccountingIntegrationInputSerializer,
         responses={
             201: AccountingIntegrationOutputSerializer,
-            **error_responses(400, 401, 403, 404, 409, notes={404: NAMES_NOTHING, 409: EXISTS}),
+            **error_responses(*WRITE_ERROR_CODES, notes={404: NAMES_NOTHING, 409: EXISTS}),
         },
     )
     def post(self, request):
@@ -231,11 +231,7 @@ class AccountingIntegrationDetailApi(APIView):
         responses={
             200: AccountingIntegrationOutputSerializer,
             **error_responses(
-                400,
-                401,
-                403,
-                404,
-                409,
+                *WRITE_ERROR_CODES,
                 notes={404: f"No such accounting integration, or {NAMES_NOTHING}", 409: EXISTS},
             ),
         },

@@ -18,6 +18,11 @@ DESCRIPTIONS = {
 }
 
 
+# What a write that names ids and business keys can answer: invalid input, no or bad
+# credentials, a role without access, an id naming nothing, a conflict.
+WRITE_ERROR_CODES = (400, 401, 403, 404, 409)
+
+
 def error_responses(*codes: int, notes: dict[int, str] | None = None) -> dict:
     """`responses=` entries for these error codes, in the house words unless `notes` says
     what a code means for this operation."""

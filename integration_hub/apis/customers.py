@@ -10,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integration_hub.api.errors import error_responses
+from integration_hub.api.errors import WRITE_ERROR_CODES, error_responses
 from integration_hub.api.pagination import paginated_response
 from integration_hub.api.schema import NO_NULL_CHARACTER
 from integration_hub.api.strict_types import StrictTypesMixin
@@ -35,11 +35,7 @@ SEGMENT_NAME_PARAM = OpenApiParameter(
 )
 CUSTOMER_ERRORS = error_responses(400, 401, 403, 404, notes=NOTES)
 CREATE_ERRORS = error_responses(
-    400,
-    401,
-    403,
-    404,
-    409,
+    *WRITE_ERROR_CODES,
     notes={
         **NOTES,
         404: "subscriberId names no subscriber.",

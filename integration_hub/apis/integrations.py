@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integration_hub import roles
-from integration_hub.api.errors import error_responses
+from integration_hub.api.errors import WRITE_ERROR_CODES, error_responses
 from integration_hub.api.exceptions import serializer_validated
 from integration_hub.api.pagination import paginated_response
 from integration_hub.api.permissions import IsSystemAdminOrConfig, IsSystemAdminOrConfigOrReadOnly
@@ -30,11 +30,7 @@ CROSS_FIELD_RULES = (
     "names no user is 404."
 )
 WRITE_ERRORS = error_responses(
-    400,
-    401,
-    403,
-    404,
-    409,
+    *WRITE_ERROR_CODES,
     notes={
         404: "No such integration, or serviceUser names no user: {'serviceUser': [...]}.",
         409: "Another integration has that name: {'name': [...]}.",

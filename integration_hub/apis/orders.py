@@ -7,7 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integration_hub.api.errors import error_responses
+from integration_hub.api.errors import WRITE_ERROR_CODES, error_responses
 from integration_hub.api.pagination import paginated_response
 from integration_hub.apis.records import (
     NOTES,
@@ -36,11 +36,7 @@ ORDER_NOTES = {
     "that names nothing.",
 }
 POST_ERRORS = error_responses(
-    400,
-    401,
-    403,
-    404,
-    409,
+    *WRITE_ERROR_CODES,
     notes={**ORDER_NOTES, 409: "An order with that retailTransactionId exists."},
 )
 

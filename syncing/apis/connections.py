@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from integration_hub.api.errors import error_responses
+from integration_hub.api.errors import WRITE_ERROR_CODES, error_responses
 from integration_hub.api.ids import ID_MAXIMUM
 from integration_hub.api.strict_types import StrictTypesMixin
 
@@ -120,11 +120,7 @@ class ConnectionListCreateApi(V21Api):
         responses={
             201: OpenApiResponse(response=CONNECTION_SCHEMA),
             **error_responses(
-                400,
-                401,
-                403,
-                404,
-                409,
+                *WRITE_ERROR_CODES,
                 notes={
                     400: "Invalid input, or not an Organisation Kit integration.",
                     403: "The identity is not one you have verified.",
