@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions
 from rest_framework.permissions import IsAuthenticated
 
 from integration_hub import roles
@@ -49,8 +50,10 @@ def existing_key_is_a_conflict() -> Iterator[None]:
 def subscriber_of_query(request) -> Subscriber:
     """The subscriber `?subscriberId=` names (the default one without it), if the user may
     reach it."""
-    raw = request.query_params.get("subscriberId")
-    subscriber_id = None if raw in (None, "") else id_parse(raw, field="subscriberId")
+    given = request.query_params.getlist("subscriberId")
+    if len(given) > 1:
+        raise exceptions.ValidationError({"subscriberId": ["Give one subscriberId."]})
+    subscriber_id = id_parse(given[0], field="subscriberId") if given else None
     return subscriber_reachable(user=request.user, subscriber_id=subscriber_id)
 
 

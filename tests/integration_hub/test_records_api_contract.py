@@ -205,3 +205,13 @@ def test_money_written_as_a_float_is_refused_naming_the_field(api_as, owner):
 
     assert response.status_code == 400
     assert "amount" in str(response.json()["payments"])
+
+
+@pytest.mark.parametrize("query", ["?subscriberId=", "?subscriberId=1&subscriberId="])
+def test_a_subscriber_id_given_blank_or_twice_is_a_400_not_the_default_subscriber(
+    api_as, system_admin, query
+):
+    response = api_as(system_admin).get(f"/api/v1/customers/{query}")
+
+    assert response.status_code == 400
+    assert "subscriberId" in response.json()
