@@ -20,6 +20,7 @@ from integration_hub.models import Credential
 from integration_hub.services.credentials import credential_input_validate, credential_set
 from integration_hub.services.jobs import job_enqueue
 from integration_hub.system_settings import setting_definitions, setting_get, setting_is_set
+from integration_hub.views import safe_next
 
 from .declarations import CATEGORY
 from .models import CustomerPendingRecord, ProgressRecord, SyncRun, TransactionPendingRecord
@@ -93,7 +94,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         )
         messages.info(request, "Data Sync run queued: its result appears in the run history.")
         return HttpResponseRedirect(
-            request.POST.get("next") or reverse("admin:datasync_syncrun_changelist")
+            safe_next(request, reverse("admin:datasync_syncrun_changelist"))
         )
 
     def data_sync_view(self, request):

@@ -143,7 +143,7 @@ REST_FRAMEWORK = {
     # Default deny: every view states the permission it needs.
     "DEFAULT_PERMISSION_CLASSES": ["integration_hub.api.permissions.DenyAll"],
     "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["djangorestframework_camel_case.parser.CamelCaseJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["integration_hub.api.parsers.CamelCaseJSONBoundedParser"],
     "DEFAULT_PAGINATION_CLASS": "integration_hub.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "integration_hub.api.schema.AutoSchema",

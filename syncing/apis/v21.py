@@ -3,10 +3,11 @@ DESIGN.md): plain JSON in and out, no camelCase conversion, and bodies documente
 schemas, so that the schema's camelCase post-processing leaves them as they are."""
 
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
+
+from integration_hub.api.parsers import JSONParser
 
 
 class V21Api(APIView):

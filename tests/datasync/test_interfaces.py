@@ -243,3 +243,14 @@ def test_the_demo_setup_points_data_sync_at_the_sandbox_receiver(db):
     assert setting_get("DataSyncTokenUrl") == "http://127.0.0.1:8000/sandbox/o/token/"
     assert Credential.objects.get(key_name="datasync").has_client_secret
     assert json.dumps(url)
+
+
+def test_run_now_in_the_admin_never_redirects_to_another_site(client, job_admin, tasks):
+    client.force_login(job_admin)
+
+    outside = client.post("/admin/datasync/syncrun/run-now/", {"next": "https://evil.example/"})
+    inside = client.post("/admin/datasync/syncrun/run-now/", {"next": "/admin/datasync/"})
+
+    assert outside.status_code == 302
+    assert outside["Location"] == "/admin/datasync/syncrun/"
+    assert inside["Location"] == "/admin/datasync/"
