@@ -111,17 +111,14 @@ def order_list(*, subscriber: Subscriber) -> QuerySet[Order]:
     )
 
 
-def order_get(*, user, retail_transaction_id: str) -> Order:
-    """The order, if it belongs to a subscriber the user reaches: Http404 otherwise, so that
-    an Owner learns nothing about other subscribers' transaction ids."""
+def order_get(*, subscriber: Subscriber, retail_transaction_id: str) -> Order:
+    """The subscriber's order with this id (ids are the business's own, unique per
+    subscriber); the caller has checked that the user reaches the subscriber."""
     order = (
         orders_with_lines()
-        .filter(
-            retail_transaction_id=retail_transaction_id,
-            subscriber__in=subscribers_visible_to(user),
-        )
+        .filter(subscriber=subscriber, retail_transaction_id=retail_transaction_id)
         .first()
     )
     if order is None:
-        raise Http404(f"No order {retail_transaction_id}.")
+        raise Http404(f"No order {retail_transaction_id} in subscriber {subscriber.pk}.")
     return order

@@ -124,16 +124,29 @@ class OrderListCreateApi(APIView):
         return _order_response(order, status.HTTP_201_CREATED)
 
 
+def _order_of_path(request, retail_transaction_id: str) -> Order:
+    """The order with this id in the subscriber `?subscriberId=` names (the default one without
+    it), if the user reaches that subscriber: ids are unique per subscriber, and nothing tells
+    one subscriber whether another has an id."""
+    return order_get(
+        subscriber=subscriber_of_query(request), retail_transaction_id=retail_transaction_id
+    )
+
+
 class OrderDetailApi(APIView):
     permission_classes = [IsRecordKeeper]
 
     @extend_schema(
         operation_id="orders_retrieve",
         summary="Read an order",
-        responses={200: OrderOutputSerializer, **error_responses(401, 403, 404, notes=NOTES)},
+        parameters=[SUBSCRIBER_PARAM],
+        responses={
+            200: OrderOutputSerializer,
+            **error_responses(400, 401, 403, 404, notes=NOTES),
+        },
     )
     def get(self, request, retail_transaction_id: str):
-        order = order_get(user=request.user, retail_transaction_id=retail_transaction_id)
+        order = _order_of_path(request, retail_transaction_id)
         return Response(OrderOutputSerializer(order).data)
 
     @extend_schema(
@@ -143,6 +156,7 @@ class OrderDetailApi(APIView):
             "Items or payments given replace the old ones; totals are recomputed.\n\n"
             + PAYMENTS_RULE
         ),
+        parameters=[SUBSCRIBER_PARAM],
         request=OrderPatchSerializer,
         responses={
             200: OrderOutputSerializer,
@@ -150,7 +164,7 @@ class OrderDetailApi(APIView):
         },
     )
     def patch(self, request, retail_transaction_id: str):
-        order = order_get(user=request.user, retail_transaction_id=retail_transaction_id)
+        order = _order_of_path(request, retail_transaction_id)
         serializer = OrderPatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

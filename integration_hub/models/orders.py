@@ -14,7 +14,8 @@ class Order(TimeStampedModel):
     modification time the accounting export's window reads."""
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="orders")
-    retail_transaction_id = models.CharField(max_length=64, unique=True)
+    # The business's own id: unique per subscriber (two businesses may use the same ids).
+    retail_transaction_id = models.CharField(max_length=64)
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
     )
@@ -27,6 +28,10 @@ class Order(TimeStampedModel):
     class Meta:
         ordering = ["-business_date", "retail_transaction_id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["subscriber", "retail_transaction_id"],
+                name="order_id_unique_per_subscriber",
+            ),
             models.CheckConstraint(
                 condition=~models.Q(retail_transaction_id=""), name="order_id_not_blank"
             ),

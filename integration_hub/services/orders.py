@@ -128,7 +128,9 @@ def order_post(
     retail_transaction_id = (retail_transaction_id or "").strip()
     if not retail_transaction_id:
         raise ValidationError({"retail_transaction_id": ["This field is required."]})
-    if Order.objects.filter(retail_transaction_id=retail_transaction_id).exists():
+    if Order.objects.filter(
+        subscriber=subscriber, retail_transaction_id=retail_transaction_id
+    ).exists():
         raise _already_posted(retail_transaction_id)
     if customer is not None and customer.subscriber_id != subscriber.pk:
         raise ValidationError({"customer_id": ["The customer belongs to another subscriber."]})

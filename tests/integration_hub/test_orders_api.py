@@ -155,7 +155,7 @@ def test_orders_of_another_subscriber_are_refused_to_an_owner(api_as, owner, sys
         ).status_code
         == 403
     )
-    assert admin.get("/api/v1/orders/T1/").status_code == 200
+    assert admin.get(f"/api/v1/orders/T1/?subscriberId={other.pk}").status_code == 200
 
 
 def test_job_admins_cannot_post_orders(api_as, job_admin):
@@ -205,3 +205,28 @@ def test_a_patch_with_incomplete_items_or_payments_is_a_400_naming_them(
     assert response.status_code == 400
     assert field in response.json()
     assert Order.objects.get().total == Decimal("21.60")
+
+
+def test_two_subscribers_may_post_the_same_order_id_and_each_reads_its_own(
+    api_as, owner, system_admin
+):
+    """Issue 13, finding 4: ids are the business's own, unique per subscriber. Before, the
+    second post answered 'Order T1 was already posted', telling another subscriber's Owner
+    that T1 exists, and letting them block a business's real point-of-sale ids."""
+    other = SubscriberFactory()
+    admin = api_as(system_admin)
+    theirs = admin.post(
+        "/api/v1/orders/", _order(subscriberId=other.pk, customerId=None), format="json"
+    )
+    assert theirs.status_code == 201
+
+    mine = api_as(owner).post("/api/v1/orders/", _order(customerId=None), format="json")
+
+    assert mine.status_code == 201, mine.json()
+    assert Order.objects.filter(retail_transaction_id="T1").count() == 2
+    read = api_as(owner).get("/api/v1/orders/T1/")
+    assert (read.status_code, read.json()["subscriberId"]) == (200, mine.json()["subscriberId"])
+    elsewhere = admin.get(f"/api/v1/orders/T1/?subscriberId={other.pk}")
+    assert elsewhere.json()["subscriberId"] == other.pk
+    again = api_as(owner).post("/api/v1/orders/", _order(customerId=None), format="json")
+    assert again.status_code == 409
