@@ -18,7 +18,6 @@ from integration_hub.models import Integration, Subscriber
 
 from ..models import AccountingIntegration, AccountingMap
 from ..services.integrations import (
-    AccountingIntegrationExists,
     accounting_integration_create,
     accounting_integration_delete,
     accounting_integration_update,
@@ -154,10 +153,6 @@ def _service_fields(data: dict) -> dict:
     return fields
 
 
-def _conflict(exc: AccountingIntegrationExists) -> Response:
-    return Response(exc.message_dict, status=status.HTTP_409_CONFLICT)
-
-
 class AccountingIntegrationListCreateApi(APIView):
     permission_classes = [IsSystemAdminOrConfig]
 
@@ -191,12 +186,9 @@ class AccountingIntegrationListCreateApi(APIView):
     def post(self, request):
         serializer = AccountingIntegrationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            accounting_integration = accounting_integration_create(
-                acting_user=request.user, **_service_fields(serializer.validated_data)
-            )
-        except AccountingIntegrationExists as exc:
-            return _conflict(exc)
+        accounting_integration = accounting_integration_create(
+            acting_user=request.user, **_service_fields(serializer.validated_data)
+        )
         return Response(
             AccountingIntegrationOutputSerializer(accounting_integration).data,
             status=status.HTTP_201_CREATED,
@@ -242,14 +234,11 @@ class AccountingIntegrationDetailApi(APIView):
         )
         serializer = AccountingIntegrationInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            accounting_integration = accounting_integration_update(
-                accounting_integration=accounting_integration,
-                acting_user=request.user,
-                **_service_fields(serializer.validated_data),
-            )
-        except AccountingIntegrationExists as exc:
-            return _conflict(exc)
+        accounting_integration = accounting_integration_update(
+            accounting_integration=accounting_integration,
+            acting_user=request.user,
+            **_service_fields(serializer.validated_data),
+        )
         accounting_integration = _accounting_integrations().get(pk=accounting_integration.pk)
         return Response(AccountingIntegrationOutputSerializer(accounting_integration).data)
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from integration_hub.models import Credential, Integration, Subscriber
 from integration_hub.services.audit import audit_record
+from integration_hub.services.errors import AlreadyExists
 
 from ..models import AccountingIntegration, AccountingMap
 from ..packets import tax_rate_text
@@ -61,7 +62,7 @@ def maps_validate(maps: list[dict]) -> list[dict]:
     return rows
 
 
-class AccountingIntegrationExists(ValidationError):
+class AccountingIntegrationExists(AlreadyExists):
     """The subscriber already has an accounting integration of that type (a conflict: 409 in
     the API; a plain validation error to every other caller)."""
 

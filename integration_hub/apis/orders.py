@@ -13,7 +13,6 @@ from integration_hub.apis.records import (
     NOTES,
     SUBSCRIBER_PARAM,
     IsRecordKeeper,
-    existing_key_is_a_conflict,
     subscriber_of_body,
     subscriber_of_query,
 )
@@ -119,8 +118,7 @@ class OrderListCreateApi(APIView):
         data = serializer.validated_data
         subscriber = subscriber_of_body(request, data)
         customer = customer_named(subscriber=subscriber, customer_id=data.get("customer_id"))
-        with existing_key_is_a_conflict():
-            order = order_post(subscriber=subscriber, customer=customer, **order_arguments(data))
+        order = order_post(subscriber=subscriber, customer=customer, **order_arguments(data))
         return _order_response(order, status.HTTP_201_CREATED)
 
 

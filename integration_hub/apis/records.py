@@ -2,19 +2,14 @@
 request addresses (the default subscriber unless `?subscriberId=` or a body's `subscriberId`
 names another)."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
 from rest_framework.permissions import IsAuthenticated
 
 from integration_hub import roles
-from integration_hub.api.exceptions import Conflict
 from integration_hub.api.ids import id_parse
 from integration_hub.models import Subscriber
 from integration_hub.selectors import subscriber_reachable
-from integration_hub.services.errors import AlreadyExists
 
 SUBSCRIBER_PARAM = OpenApiParameter(
     "subscriberId",
@@ -35,16 +30,6 @@ class IsRecordKeeper(IsAuthenticated):
         return roles.user_has_role(
             request.user, roles.SYSTEM_ADMIN, roles.SYSTEM_CONFIG, roles.OWNER
         )
-
-
-@contextmanager
-def existing_key_is_a_conflict() -> Iterator[None]:
-    """A service's AlreadyExists (an existing customerId or retailTransactionId) answers 409
-    naming the field, where any other refused value answers 400."""
-    try:
-        yield
-    except AlreadyExists as exc:
-        raise Conflict(exc.message_dict) from None
 
 
 def subscriber_of_query(request) -> Subscriber:
