@@ -1,12 +1,15 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404
 
+from integration_hub import roles
 from integration_hub.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import AccountingIntegration, AccountingMap, Packet, SyncRecord
+from .selectors import accounting_integration_owned
 from .services.integrations import accounting_schedules_ensure, maps_validate
 from .services.sync import packets_resend
 
@@ -38,6 +41,13 @@ class AccountingIntegrationAdmin(admin.ModelAdmin):
     list_filter = ["integration_type", "enabled", "summarize_data"]
     list_select_related = ["subscriber", "integration"]
     inlines = [AccountingMapInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The integration decides where the accounting system's credential goes.
+        return () if roles.user_may_save_secrets(request.user) else ("integration",)
+
+    def has_add_permission(self, request):
+        return roles.user_may_save_secrets(request.user) and super().has_add_permission(request)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -96,10 +106,27 @@ class SyncRecordAdmin(ReadOnlyAdmin):
     def packets_failed(self, record):
         return record.failed_count
 
-    @admin.action(description="Resend failed packets (with the current maps)")
+    def has_resend_permission(self, request) -> bool:
+        # Resend in the API: the Owners of the record's subscriber (and superusers).
+        return roles.user_has_role(request.user, roles.OWNER)
+
+    @admin.action(
+        description="Resend failed packets (with the current maps)", permissions=["resend"]
+    )
     def resend_failed_packets(self, request, queryset):
         total = 0
         for record in queryset.select_related("accounting_integration"):
+            try:
+                accounting_integration_owned(
+                    user=request.user, accounting_integration_id=record.accounting_integration_id
+                )
+            except (PermissionDenied, Http404):
+                self.message_user(
+                    request,
+                    f"Record {record.pk}: only the Owners of its subscriber may resend it.",
+                    messages.ERROR,
+                )
+                continue
             try:
                 total += packets_resend(sync_record=record, acting_user=request.user)
             except ValidationError as exc:

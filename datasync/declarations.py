@@ -61,6 +61,7 @@ DECLARATIONS = [
         "",
         CATEGORY,
         "The URL of the REST endpoint the messages are POSTed to.",
+        routes_secret=True,
     ),
     SettingDefinition(
         "DataSyncTokenUrl",
@@ -68,6 +69,7 @@ DECLARATIONS = [
         "",
         CATEGORY,
         "The OAuth2 token endpoint that issues the Bearer token for the API.",
+        routes_secret=True,
     ),
     SettingDefinition(
         "DataSyncCredentialMapName",
@@ -75,6 +77,7 @@ DECLARATIONS = [
         DEFAULT_CREDENTIAL_MAP,
         CATEGORY,
         "The credential store map holding the client ID and secret.",
+        routes_secret=True,
     ),
     SettingDefinition(
         "DataSyncCredentialKeyName",
@@ -82,6 +85,7 @@ DECLARATIONS = [
         "datasync",
         CATEGORY,
         "The key of the client ID and secret within that map.",
+        routes_secret=True,
     ),
     SettingDefinition(
         "DataSyncBatchSize",

@@ -43,6 +43,9 @@ class SettingDefinition:
     min_value: int | None = None
     max_value: int | None = None
     validators: tuple[Callable[[Any], None], ...] = field(default=())
+    # Decides which host receives a secret (a URL, a credential's name): only System Admin
+    # sets it (DESIGN.md, "Roles").
+    routes_secret: bool = False
 
     @property
     def is_secret(self) -> bool:

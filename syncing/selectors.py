@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
+from integration_hub import roles
 from integration_hub.api.ids import ID_MAXIMUM
 from integration_hub.models import Integration
 
@@ -24,6 +25,12 @@ from .models import (
 
 def unix_seconds(moment: datetime | None) -> int | None:
     return int(moment.timestamp()) if moment else None
+
+
+def user_may_sync_every_connection(user) -> bool:
+    """Sync Account for every integration (the REST API), and the admin's "Sync now" on any
+    user's connections: System Admin and System Config."""
+    return roles.user_has_role(user, roles.SYSTEM_ADMIN, roles.SYSTEM_CONFIG)
 
 
 def organisation_kit_integrations() -> QuerySet[Integration]:

@@ -9,6 +9,7 @@ from integration_hub.services.jobs import QueuedTask
 from integration_hub.system_settings import settings_cache_clear
 
 from .factories import UserFactory
+from .listener import Listener
 
 pytest_plugins = ["tests.plugins.markers"]
 
@@ -185,3 +186,17 @@ def tasks(monkeypatch):
     queue = TaskQueue()
     monkeypatch.setattr("integration_hub.services.jobs._task_send", queue.add)
     return queue
+
+
+@pytest.fixture
+def listener():
+    """listener() → a local HTTP listener recording what it receives (closed after the test)."""
+    started = []
+
+    def start(**options) -> Listener:
+        started.append(Listener(**options))
+        return started[-1]
+
+    yield start
+    for each in started:
+        each.close()

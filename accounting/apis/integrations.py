@@ -41,6 +41,11 @@ NAMES_NOTHING = (
     '`{"subscriberId": ["No subscriber 5."]}`.'
 )
 EXISTS = "The subscriber already has an accounting integration of this type."
+ROUTING_REFUSED = (
+    "The role does not allow this; or `integration` (it decides where the accounting "
+    "system's credential goes) set or changed by anyone but System Admin: "
+    '`{"integration": ["Only System Admin may decide where a secret goes."]}`.'
+)
 ID_PARAMETER = OpenApiParameter(
     "accounting_integration_id", OpenApiTypes.INT, OpenApiParameter.PATH
 )
@@ -180,7 +185,9 @@ class AccountingIntegrationListCreateApi(APIView):
         request=AccountingIntegrationInputSerializer,
         responses={
             201: AccountingIntegrationOutputSerializer,
-            **error_responses(*WRITE_ERROR_CODES, notes={404: NAMES_NOTHING, 409: EXISTS}),
+            **error_responses(
+                *WRITE_ERROR_CODES, notes={403: ROUTING_REFUSED, 404: NAMES_NOTHING, 409: EXISTS}
+            ),
         },
     )
     def post(self, request):
@@ -224,7 +231,11 @@ class AccountingIntegrationDetailApi(APIView):
             200: AccountingIntegrationOutputSerializer,
             **error_responses(
                 *WRITE_ERROR_CODES,
-                notes={404: f"No such accounting integration, or {NAMES_NOTHING}", 409: EXISTS},
+                notes={
+                    403: ROUTING_REFUSED,
+                    404: f"No such accounting integration, or {NAMES_NOTHING}",
+                    409: EXISTS,
+                },
             ),
         },
     )

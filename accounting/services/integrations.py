@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from integration_hub.models import Credential, Integration, Subscriber
 from integration_hub.services.audit import audit_record
-from integration_hub.services.errors import AlreadyExists
+from integration_hub.services.errors import AlreadyExists, secret_routing_guard
 
 from ..models import AccountingIntegration, AccountingMap
 from ..packets import tax_rate_text
@@ -123,6 +123,8 @@ def accounting_integration_create(
     maps: list[dict] | None = None,
     acting_user=None,
 ) -> AccountingIntegration:
+    # The integration decides where the accounting system's credential goes.
+    secret_routing_guard(acting_user=acting_user, fields=["integration"])
     rows = maps_validate(maps or [])
     accounting_integration = AccountingIntegration(
         subscriber=subscriber,
@@ -153,6 +155,8 @@ def accounting_integration_update(
     **fields,
 ) -> AccountingIntegration:
     """Change fields; `maps`, when given, replaces every map."""
+    if "integration" in fields and fields["integration"] != accounting_integration.integration:
+        secret_routing_guard(acting_user=acting_user, fields=["integration"])
     rows = maps_validate(maps) if maps is not None else None
     changed = sorted(
         name for name, value in fields.items() if getattr(accounting_integration, name) != value

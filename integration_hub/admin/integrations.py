@@ -8,6 +8,7 @@ list pages show only whether a secret is set, and nobody but System Admin may sa
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from integration_hub import roles
 from integration_hub.admin.base import add_service_errors
@@ -19,6 +20,7 @@ from integration_hub.services.credentials import (
 )
 from integration_hub.services.integrations import (
     INTEGRATION_FIELDS,
+    SECRET_ROUTING_FIELDS,
     integration_create,
     integration_delete,
     integration_update,
@@ -26,17 +28,25 @@ from integration_hub.services.integrations import (
 )
 
 
-class IntegrationAdminForm(forms.ModelForm):
-    base_url = forms.URLField(max_length=1000, assume_scheme="https")
-    token_url = forms.URLField(max_length=1000, required=False, assume_scheme="https")
+def _https_by_default(field, **kwargs):
+    """A URL typed without a scheme is https:// (Django 6's default, chosen now)."""
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
 
+
+class IntegrationAdminForm(forms.ModelForm):
     class Meta:
         model = Integration
         fields = list(INTEGRATION_FIELDS)
+        formfield_callback = _https_by_default
 
     def clean(self):
         cleaned = super().clean()
-        candidate = Integration(**{k: v for k, v in cleaned.items() if k in _integration_fields()})
+        # What the integration would be: the fields this user may not change keep theirs.
+        values = {name: getattr(self.instance, name) for name in INTEGRATION_FIELDS}
+        values.update((k, v) for k, v in cleaned.items() if k in INTEGRATION_FIELDS)
+        candidate = Integration(**values)
         try:
             integration_validate(candidate)
         except ValidationError as exc:
@@ -55,6 +65,16 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_filter = ("kind", "auth_type", "enabled")
     search_fields = ("name", "base_url")
     raw_id_fields = ("service_user",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # the change form
+
+    def get_readonly_fields(self, request, obj=None):
+        if roles.user_may_save_secrets(request.user):
+            return ()
+        return SECRET_ROUTING_FIELDS
+
+    def has_add_permission(self, request):
+        # A new integration needs a baseUrl, and only System Admin decides where a secret goes.
+        return roles.user_may_save_secrets(request.user) and super().has_add_permission(request)
 
     def save_model(self, request, obj, form, change):
         fields = {

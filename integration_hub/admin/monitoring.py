@@ -4,6 +4,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
+from django_q import admin as django_q_admin
+from django_q.models import Failure, Success
 
 from integration_hub.admin.base import ReadOnlyAdmin
 from integration_hub.models import AuditEntry, ClusterHeartbeat
@@ -53,3 +55,27 @@ class ClusterHeartbeatAdmin(ReadOnlyAdmin):
 
 def _may_run_jobs(user) -> bool:
     return user.has_perm("integration_hub.run_jobs")
+
+
+class _ResubmitNeedsRunJobs:
+    """django-q2's task admins offer "Resubmit selected tasks" to anyone who may see them;
+    resubmitting runs a job now, so it needs what Run now needs."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not _may_run_jobs(request.user):
+            actions.pop("resubmit_task", None)
+        return actions
+
+
+class SuccessAdmin(_ResubmitNeedsRunJobs, django_q_admin.TaskAdmin):
+    pass
+
+
+class FailureAdmin(_ResubmitNeedsRunJobs, django_q_admin.FailAdmin):
+    pass
+
+
+for _model, _model_admin in ((Success, SuccessAdmin), (Failure, FailureAdmin)):
+    admin.site.unregister(_model)
+    admin.site.register(_model, _model_admin)

@@ -26,9 +26,13 @@ def _categories() -> dict[str, list[system_settings.SettingDefinition]]:
     return grouped
 
 
+ROUTING_READ_ONLY = "Only System Admin may change where a secret goes."
+
+
 def settings_form_class(definitions, user) -> type[forms.Form]:
-    """A form with one typed field per setting of a category. Secret settings are write-only
-    and disabled for anyone but System Admin."""
+    """A form with one typed field per setting of a category. Secret settings are write-only,
+    and they and the settings that decide where a secret goes are disabled for anyone but
+    System Admin."""
     fields = {}
     may_save_secrets = roles.user_may_save_secrets(user)
     for definition in definitions:
@@ -47,6 +51,12 @@ def settings_form_class(definitions, user) -> type[forms.Form]:
             )
         elif definition.kind is system_settings.SettingKind.BOOL:
             field = forms.BooleanField(**common)
+        elif definition.routes_secret and not may_save_secrets:
+            # Read-only: where a secret goes is a System Admin decision.
+            field = forms.CharField(
+                disabled=True,
+                **{**common, "help_text": f"{definition.help_text} {ROUTING_READ_ONLY}"},
+            )
         else:
             field = forms.CharField(**common)
         fields[definition.key] = field

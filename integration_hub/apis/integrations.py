@@ -32,6 +32,10 @@ CROSS_FIELD_RULES = (
 WRITE_ERRORS = error_responses(
     *WRITE_ERROR_CODES,
     notes={
+        403: "The role does not allow this; or a field that decides where a secret goes "
+        "(baseUrl, tokenUrl, authType, credentialMap, credentialKey) set, changed or cleared "
+        "by anyone but System Admin, each such field named: {'tokenUrl': ['Only System Admin "
+        "may decide where a secret goes.']}. Sending a field's current value is allowed.",
         404: "No such integration, or serviceUser names no user: {'serviceUser': [...]}.",
         409: "Another integration has that name: {'name': [...]}.",
     },

@@ -81,12 +81,17 @@ class OAuthToken(TimeStampedModel):
 
     credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="tokens")
     token_url = models.URLField(max_length=1000)
+    # The origin (scheme://host:port) of the API the token was fetched for: it is never sent
+    # anywhere else, even if the integration is later pointed at another host.
+    origin = models.CharField(max_length=300)
     access_token = EncryptedTextField()
     expires_at = models.DateTimeField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["credential", "token_url"], name="oauth_token_unique")
+            models.UniqueConstraint(
+                fields=["credential", "token_url", "origin"], name="oauth_token_unique"
+            )
         ]
 
     def __str__(self) -> str:

@@ -41,7 +41,15 @@ _OAUTH_ERROR_CODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_")
 
 
 class OutboundAuth:
-    """No authentication. Subclasses add headers to each request."""
+    """No authentication. Subclasses add headers to each request, and only to requests to
+    the origin (scheme, host, port) they were made for: a credential or a token is only ever
+    sent to where a System Admin pointed it."""
+
+    origin = ""
+
+    @property
+    def sends_credentials(self) -> bool:
+        return False
 
     def headers(self, *, timeout) -> dict[str, str]:
         return {}
@@ -72,10 +80,15 @@ def _credential_load(map_name: str, key_name: str) -> Credential:
 class ApiKeyAuth(OutboundAuth):
     """Sends the stored API key as the `X-API-Key` header."""
 
-    def __init__(self, *, map_name: str, key_name: str):
+    def __init__(self, *, map_name: str, key_name: str, origin: str):
         self.map_name = map_name
         self.key_name = key_name
+        self.origin = origin
         self._api_key: str | None = None
+
+    @property
+    def sends_credentials(self) -> bool:
+        return True
 
     def headers(self, *, timeout) -> dict[str, str]:
         if self._api_key is None:
@@ -136,10 +149,12 @@ def _token_session(*, client_id: str | None, secrets: tuple[str, ...]) -> OAuth2
 class _OAuth2Auth(OutboundAuth):
     grant_name = ""
 
-    def __init__(self, *, token_url: str, map_name: str, key_name: str):
+    def __init__(self, *, token_url: str, map_name: str, key_name: str, origin: str):
         self.token_url = token_url
         self.map_name = map_name
         self.key_name = key_name
+        # The API the token is fetched for: a cached token is only ever used there.
+        self.origin = origin
         self._access_token: str | None = None
         self._expires_at: datetime | None = None
         self._row: tuple[int, datetime] | None = None  # (pk, expires_at) of the cached row
@@ -149,6 +164,10 @@ class _OAuth2Auth(OutboundAuth):
             f"<{type(self).__name__} {self.map_name}/{self.key_name} "
             f"token_url={url_for_log(self.token_url)}>"
         )
+
+    @property
+    def sends_credentials(self) -> bool:
+        return True
 
     def headers(self, *, timeout) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token(timeout=timeout)}"}
@@ -176,7 +195,7 @@ class _OAuth2Auth(OutboundAuth):
     def _row_load(self, credential: Credential) -> OAuthToken | None:
         try:
             return OAuthToken.objects.filter(
-                credential=credential, token_url=self.token_url
+                credential=credential, token_url=self.token_url, origin=self.origin
             ).first()
         except SecretUnreadable:
             return None  # stored under a key that is gone: fetch a new one
@@ -209,6 +228,7 @@ class _OAuth2Auth(OutboundAuth):
             row, _ = OAuthToken.objects.update_or_create(
                 credential=credential,
                 token_url=self.token_url,
+                origin=self.origin,
                 defaults={"access_token": access_token, "expires_at": expires_at},
             )
         except (IntegrityError, DatabaseError):
@@ -306,14 +326,18 @@ class OAuth2RefreshTokenAuth(_OAuth2Auth):
         return token
 
 
-def outbound_auth(*, auth_type: str, token_url: str, map_name: str, key_name: str) -> OutboundAuth:
-    """The auth object for an Integration.AuthType value."""
+def outbound_auth(
+    *, auth_type: str, token_url: str, map_name: str, key_name: str, origin: str
+) -> OutboundAuth:
+    """The auth object for an Integration.AuthType value, for calls to `origin` only."""
     if auth_type in ("", None, "NONE"):
         return OutboundAuth()
     if not key_name:
         raise OutboundTokenError(f"Authentication {auth_type} needs a credential key name.")
+    if not origin:
+        raise OutboundTokenError(f"Authentication {auth_type} needs the base URL it is for.")
     if auth_type == "API_KEY":
-        return ApiKeyAuth(map_name=map_name, key_name=key_name)
+        return ApiKeyAuth(map_name=map_name, key_name=key_name, origin=origin)
     if auth_type in ("OAUTH2_CLIENT_CREDENTIALS", "OAUTH2_REFRESH_TOKEN"):
         if not token_url:
             raise OutboundTokenError(f"Authentication {auth_type} needs a token URL.")
@@ -322,5 +346,5 @@ def outbound_auth(*, auth_type: str, token_url: str, map_name: str, key_name: st
             if auth_type == "OAUTH2_CLIENT_CREDENTIALS"
             else OAuth2RefreshTokenAuth
         )
-        return auth_class(token_url=token_url, map_name=map_name, key_name=key_name)
+        return auth_class(token_url=token_url, map_name=map_name, key_name=key_name, origin=origin)
     raise ValueError(f"Unknown authentication type {auth_type!r}.")

@@ -22,8 +22,8 @@ from integration_hub.models import DEFAULT_CREDENTIAL_MAP
 from integration_hub.system_settings import setting_get
 
 from .auth import OutboundAuth, outbound_auth
-from .errors import OutboundError, OutboundHTTPError
-from .policy import check_url
+from .errors import OutboundError, OutboundHTTPError, OutboundPolicyError
+from .policy import check_url, url_origin
 from .redaction import url_for_log
 from .transport import thread_session, transport_error
 
@@ -70,6 +70,7 @@ class OutboundClient:
             token_url=token_url,
             map_name=map_name or DEFAULT_CREDENTIAL_MAP,
             key_name=key_name,
+            origin=url_origin(base_url),
         )
         return cls(base_url=base_url, auth=auth)
 
@@ -107,6 +108,11 @@ class OutboundClient:
         method = method.upper()
         url = self.url_for(path)
         check_url(url)
+        if self.auth.sends_credentials and url_origin(url) != self.auth.origin:
+            raise OutboundPolicyError(
+                f"{url_for_log(url)} is not at the origin this client's credentials are for; "
+                "they are only ever sent there."
+            )
         if timeout is None:
             timeout = setting_get("OutboundTimeoutSeconds")
         send = {

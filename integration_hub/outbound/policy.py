@@ -92,3 +92,24 @@ def check_url(url: str) -> None:
     ip = _literal_ip(parts.hostname)
     if ip is not None:
         check_address(parts.hostname, str(ip))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def url_origin(url: str) -> str:
+    """The origin of a URL (RFC 6454): scheme, host and port, lowercased, with the default
+    port spelled out, so that https://Api.example.com/v1 and https://api.example.com:443/x
+    are the same origin. "" for a URL without a host."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    if not parts.hostname:
+        return ""
+    scheme = parts.scheme.lower()
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port or _DEFAULT_PORTS.get(scheme, 0)}"

@@ -6,6 +6,7 @@ from integration_hub.outbound.errors import OutboundPolicyError
 from integration_hub.outbound.policy import check_url
 
 from .audit import audit_record
+from .errors import secret_routing_guard
 
 # The fields a caller (the API, the admin) may set on an integration.
 INTEGRATION_FIELDS = (
@@ -19,6 +20,9 @@ INTEGRATION_FIELDS = (
     "enabled",
     "service_user",
 )
+# The fields that decide which host receives the credential (DESIGN.md, "Roles"): only System
+# Admin sets, changes or clears them.
+SECRET_ROUTING_FIELDS = ("base_url", "auth_type", "token_url", "credential_map", "credential_key")
 _API_NAMES = {
     "base_url": "baseUrl",
     "auth_type": "authType",
@@ -52,8 +56,19 @@ def integration_validate(integration: Integration) -> None:
         raise ValidationError(errors)
 
 
+def _routing_changes(integration: Integration, fields: dict) -> list[str]:
+    """The API names of the secret-routing fields that `fields` would change."""
+    return [
+        _API_NAMES[name]
+        for name in SECRET_ROUTING_FIELDS
+        if name in fields and fields[name] != getattr(integration, name)
+    ]
+
+
 @transaction.atomic
 def integration_create(*, acting_user=None, **fields) -> Integration:
+    # Against a blank integration: a field given at its default changes nothing.
+    secret_routing_guard(acting_user=acting_user, fields=_routing_changes(Integration(), fields))
     integration = Integration(**fields)
     integration_validate(integration)
     integration.full_clean(validate_constraints=False)
@@ -69,6 +84,7 @@ def integration_create(*, acting_user=None, **fields) -> Integration:
 
 @transaction.atomic
 def integration_update(*, integration: Integration, acting_user=None, **fields) -> Integration:
+    secret_routing_guard(acting_user=acting_user, fields=_routing_changes(integration, fields))
     changed = sorted(name for name, value in fields.items() if getattr(integration, name) != value)
     for name, value in fields.items():
         setattr(integration, name, value)

@@ -9,10 +9,13 @@ from integration_hub.roles import user_may_save_secrets
 from integration_hub.system_settings import (
     setting_change_hooks,
     setting_definition,
+    setting_get,
+    setting_is_set,
     settings_cache_clear,
 )
 
 from .audit import audit_record
+from .errors import secret_routing_guard
 
 
 def _run_change_hooks_on_commit(key: str) -> None:
@@ -40,6 +43,8 @@ def setting_set(*, key: str, value: Any, acting_user=None) -> Any:
     if definition.is_secret and acting_user is not None and not user_may_save_secrets(acting_user):
         raise PermissionDenied(f"Only System Admin may set {key}: it holds a secret.")
     raw = "" if value is None else value
+    if definition.routes_secret:
+        _routing_guard(definition, acting_user, "" if raw == "" else definition.parse(raw))
     if raw == "":
         SystemSetting.objects.filter(key=key).delete()
         typed = definition.default
@@ -64,10 +69,21 @@ def setting_reset(*, key: str, acting_user=None) -> None:
     definition = setting_definition(key)
     if definition.is_secret and acting_user is not None and not user_may_save_secrets(acting_user):
         raise PermissionDenied(f"Only System Admin may change {key}: it holds a secret.")
+    if definition.routes_secret and setting_is_set(key):
+        secret_routing_guard(acting_user=acting_user, fields=[key])
     SystemSetting.objects.filter(key=key).delete()
     _bump_settings_version()
     _run_change_hooks_on_commit(key)
     audit_record(actor=acting_user, action="setting.reset", target=key, details={"key": key})
+
+
+def _routing_guard(definition, acting_user, typed) -> None:
+    """Refuse a change of a secret-routing setting by anyone but System Admin; setting the
+    value it has is no change. An empty value means the default (clearing the setting)."""
+    current = setting_get(definition.key)
+    wanted = definition.default if typed == "" else typed
+    if wanted != current or (typed == "" and setting_is_set(definition.key)):
+        secret_routing_guard(acting_user=acting_user, fields=[definition.key])
 
 
 def _user(acting_user):

@@ -21,10 +21,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from integration_hub import roles
 from integration_hub.system_settings import setting_get
 
 from ..models import Account, Connection, SyncJob
+from ..selectors import user_may_sync_every_connection
 from .sync_jobs import sync_request
 
 logger = logging.getLogger("syncing")
@@ -73,7 +73,7 @@ def sync_account_request(*, customer_id: str, acting_user) -> list[Connection]:
     every integration; an integration's service user reaches that integration's
     connections; anyone else is refused."""
     connections = _holding(customer_id=customer_id)
-    if not roles.user_has_role(acting_user, roles.SYSTEM_ADMIN, roles.SYSTEM_CONFIG):
+    if not user_may_sync_every_connection(acting_user):
         integration_ids = list(acting_user.service_integrations.values_list("pk", flat=True))
         if not integration_ids:
             raise PermissionDenied(

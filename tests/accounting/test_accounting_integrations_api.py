@@ -34,8 +34,10 @@ MAPS = [
 ]
 
 
-def test_system_config_creates_an_integration_with_its_maps(api_as, system_config, books):
-    response = api_as(system_config).post(URL, _body(books, MAPS), format="json")
+def test_system_admin_creates_an_integration_with_its_maps(
+    api_as, system_admin, system_config, books
+):
+    response = api_as(system_admin).post(URL, _body(books, MAPS), format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["integrationType"] == "GENERIC"

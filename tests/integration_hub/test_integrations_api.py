@@ -32,16 +32,16 @@ def test_a_bad_token_gets_401(api_client):
 
 
 @pytest.mark.parametrize("keyword", ["Token", "Bearer"])
-def test_system_config_creates_an_integration_with_either_token_keyword(
-    api_as, system_config, keyword
+def test_system_admin_creates_an_integration_with_either_token_keyword(
+    api_as, system_admin, keyword
 ):
-    response = api_as(system_config, keyword).post("/api/v1/integrations/", BODY, format="json")
+    response = api_as(system_admin, keyword).post("/api/v1/integrations/", BODY, format="json")
     assert response.status_code == 201, response.json()
     data = response.json()
     assert data["id"] == Integration.objects.get().pk
     assert data["baseUrl"] == BODY["baseUrl"]
     assert data["authType"] == "OAUTH2_CLIENT_CREDENTIALS"
-    assert AuditEntry.objects.filter(action="integration.created", actor=system_config).exists()
+    assert AuditEntry.objects.filter(action="integration.created", actor=system_admin).exists()
 
 
 @pytest.mark.parametrize("role_fixture", ["job_admin", "owner", "plain_user"])
