@@ -1,13 +1,14 @@
 """What the core registers at start-up (IntegrationHubConfig.ready): its system setting, the
-role permissions on its own models, its dashboard panels, the cluster heartbeat schedule,
-the post-migrate hooks, and the demo records."""
+role permissions on its own models, its dashboard panels, the cluster heartbeat and sign-in
+log schedules, the post-migrate hooks, the sign-in lockout audit, and the demo records."""
 
+from axes.signals import user_locked_out
 from django.db.models.signals import post_migrate
 
 from integration_hub import dashboard, roles
 from integration_hub.demo_steps import DemoContext, DemoStep
 from integration_hub.registry import Receiver, RolePermissions
-from integration_hub.schedules import MINUTES, ScheduleSpec
+from integration_hub.schedules import CRON, MINUTES, ScheduleSpec
 from integration_hub.system_settings import SettingDefinition, SettingKind
 
 
@@ -26,6 +27,12 @@ def _role_groups_sync_after_migrate(**kwargs) -> None:
     from integration_hub.services.roles import role_groups_sync_permissions
 
     role_groups_sync_permissions()
+
+
+def _signin_lockout_audit(**kwargs) -> None:
+    from integration_hub.signin import signin_lockout_audit
+
+    signin_lockout_audit(**kwargs)
 
 
 def _demo_records(context: DemoContext) -> list[str]:
@@ -111,6 +118,17 @@ DECLARATIONS = [
         func="integration_hub.tasks.cluster_heartbeat",
         schedule_type=MINUTES,
         minutes=1,
+    ),
+    # 03:15 every night: axes' logs of sign-ins older than 90 days go.
+    ScheduleSpec(
+        name="Sign-in logs prune",
+        func="integration_hub.tasks.signin_logs_prune",
+        schedule_type=CRON,
+        cron="15 3 * * *",
+    ),
+    # DESIGN.md "REST API": lockouts are recorded in the audit trail.
+    Receiver(
+        user_locked_out, _signin_lockout_audit, dispatch_uid="integration_hub.signin_lockout_audit"
     ),
     Receiver(
         post_migrate,

@@ -3,6 +3,7 @@
 The variables are the ones of DESIGN.md's "Running" table; nothing else needs setting.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
     "syncing",
     "accounting",
     "datasync",
+    # After integration_hub, whose own axes_reset_username (it audits the lift) takes precedence.
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -77,11 +80,18 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused for a lockout into the 429 page (AXES_LOCKOUT_CALLABLE).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "integration_hub.urls"
 WSGI_APPLICATION = "integration_hub.wsgi.application"
 AUTH_USER_MODEL = "integration_hub.User"
+# axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -217,8 +227,36 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # axes logs each failed sign-in as a warning; its INFO lines are bookkeeping.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
+
+# Sign-in throttling (DESIGN.md "REST API"; integration_hub/signin.py): after 10 failures
+# within 15 minutes, that username from that client address is refused with 429 for 15 minutes.
+# axes' defaults (lock by address alone, forever) would not do.
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Counts only the failures of the last AXES_COOLOFF_TIME, kept one by one in AccessFailureLog
+# (pruned after 90 days; the per-username cap only bounds a flood).
+AXES_HANDLER = "integration_hub.signin.SigninAttemptHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = 100_000
+# Attempts refused during a lockout neither count nor extend it: the page's time holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The right password after a few typos starts the count again, for that username from that
+# address only (an attacker who knows the password needs no more guesses).
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "integration_hub.signin.signin_lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Registered by integration_hub.admin.signin, for System Admin only.
+AXES_ENABLE_ADMIN = False
+# The client address is REMOTE_ADDR, never a header that a client can forge. Behind a reverse
+# proxy REMOTE_ADDR is the proxy's, so all users share one address (a lockout then holds the
+# username from everywhere): install django-ipware and set AXES_IPWARE_PROXY_COUNT = 1 and
+# AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"), and only where
+# the proxy overwrites that header (README, "Sign-in lockout").
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -15,3 +15,10 @@ def cluster_heartbeat() -> str:
         cluster_name=name, defaults={"seen_at": timezone.now(), "host": socket.gethostname()}
     )
     return name
+
+
+def signin_logs_prune() -> int:
+    """Delete axes' sign-in logs older than 90 days (scheduled nightly)."""
+    from integration_hub.services.signin import signin_logs_prune as prune
+
+    return prune()
