@@ -32,6 +32,8 @@ ACTIONS = {
     # Resend in the API: the Owners of the record's subscriber (superusers own every one).
     ("accounting.SyncRecord", "resend_failed_packets"): {ROOT},
     ("auth.Group", "delete_selected"): {SA, ROOT},
+    # Lifting a sign-in lockout (audited).
+    ("axes.AccessAttempt", "delete_selected"): {SA, ROOT},
     # Replay: what the Data Sync page's Replay and Run now need (Job Admin).
     ("datasync.ProgressRecord", "replay"): {SA, JA, ROOT},
     ("django_q.Failure", "delete_selected"): {SA, ROOT},
