@@ -46,10 +46,7 @@ class OutboundAuth:
     sent to where a System Admin pointed it."""
 
     origin = ""
-
-    @property
-    def sends_credentials(self) -> bool:
-        return False
+    sends_credentials = False
 
     def headers(self, *, timeout) -> dict[str, str]:
         return {}
@@ -80,15 +77,13 @@ def _credential_load(map_name: str, key_name: str) -> Credential:
 class ApiKeyAuth(OutboundAuth):
     """Sends the stored API key as the `X-API-Key` header."""
 
+    sends_credentials = True
+
     def __init__(self, *, map_name: str, key_name: str, origin: str):
         self.map_name = map_name
         self.key_name = key_name
         self.origin = origin
         self._api_key: str | None = None
-
-    @property
-    def sends_credentials(self) -> bool:
-        return True
 
     def headers(self, *, timeout) -> dict[str, str]:
         if self._api_key is None:
@@ -148,6 +143,7 @@ def _token_session(*, client_id: str | None, secrets: tuple[str, ...]) -> OAuth2
 
 class _OAuth2Auth(OutboundAuth):
     grant_name = ""
+    sends_credentials = True
 
     def __init__(self, *, token_url: str, map_name: str, key_name: str, origin: str):
         self.token_url = token_url
@@ -164,10 +160,6 @@ class _OAuth2Auth(OutboundAuth):
             f"<{type(self).__name__} {self.map_name}/{self.key_name} "
             f"token_url={url_for_log(self.token_url)}>"
         )
-
-    @property
-    def sends_credentials(self) -> bool:
-        return True
 
     def headers(self, *, timeout) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token(timeout=timeout)}"}
