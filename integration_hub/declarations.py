@@ -1,6 +1,7 @@
 """What the core registers at start-up (IntegrationHubConfig.ready): its system setting, the
-role permissions on its own models, its dashboard panels, the cluster heartbeat and sign-in
-log schedules, the post-migrate hooks, the sign-in lockout audit, and the demo records."""
+role permissions on its own models, its dashboard panels, the API tokens page's header link,
+the cluster heartbeat and sign-in log schedules, the post-migrate hooks, the sign-in lockout
+audit, and the demo records."""
 
 from axes.signals import user_locked_out
 from django.db.models.signals import post_migrate
@@ -112,6 +113,8 @@ DECLARATIONS = [
         visible=lambda user: roles.user_has_role(user, roles.OWNER, *roles.ADMIN_ROLES),
         order=50,
     ),
+    # Any signed-in user may hold API tokens (an Owner's app polls History with one).
+    dashboard.NavLink(title="API tokens", url_name="api-tokens", order=90),
     # Every minute, so the dashboard can tell whether a cluster is processing tasks.
     ScheduleSpec(
         name="Cluster heartbeat",

@@ -1,5 +1,5 @@
 """Reads of the core: subscribers a user reaches, customers and orders with what their pages
-and API answers show.
+and API answers show, API tokens.
 
 A lookup of something that does not exist raises Django's Http404, one a user may not reach
 PermissionDenied, so that API views, pages and batch import all use the same reads (the API's
@@ -12,7 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from integration_hub import roles
-from integration_hub.models import Customer, CustomerNote, Order, Segment, Subscriber
+from integration_hub.models import ApiToken, Customer, CustomerNote, Order, Segment, Subscriber
 
 
 def subscribers_owned_by(user) -> QuerySet[Subscriber]:
@@ -122,3 +122,22 @@ def order_get(*, subscriber: Subscriber, retail_transaction_id: str) -> Order:
     if order is None:
         raise Http404(f"No order {retail_transaction_id} in subscriber {subscriber.pk}.")
     return order
+
+
+def api_token_list(*, user=None) -> QuerySet[ApiToken]:
+    """API tokens with their users, newest first: `user`'s, or everyone's."""
+    tokens = ApiToken.objects.select_related("user").order_by("-created", "-id")
+    return tokens if user is None else tokens.filter(user=user)
+
+
+def api_token_of(*, user, token_id: int) -> ApiToken:
+    """One of the user's own tokens: another user's is as absent as one that does not exist."""
+    token = api_token_list(user=user).filter(pk=token_id).first()
+    if token is None:
+        raise Http404(f"You have no API token {token_id}.")
+    return token
+
+
+def api_tokens_with_prefix(*, prefix: str) -> QuerySet[ApiToken]:
+    """The tokens whose readable prefix starts with `prefix` (as `tokens list` shows it)."""
+    return api_token_list().filter(token_key__startswith=prefix)

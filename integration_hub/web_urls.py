@@ -1,4 +1,4 @@
-"""The core's pages: the dashboard and signing in and out."""
+"""The core's pages: the dashboard, signing in and out, and the user's API tokens."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -13,4 +13,6 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("tokens/", views.api_tokens, name="api-tokens"),
+    path("tokens/<int:token_id>/revoke/", views.api_token_revoke_view, name="api-token-revoke"),
 ]

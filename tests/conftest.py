@@ -1,10 +1,10 @@
 import pytest
 from django.db import connections
 from django.utils.module_loading import import_string
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from integration_hub import roles
+from integration_hub.services.api_tokens import api_token_create
 from integration_hub.services.jobs import QueuedTask
 from integration_hub.system_settings import settings_cache_clear
 
@@ -56,8 +56,8 @@ def api_as(db):
 
     def make(user, keyword: str = "Token"):
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"{keyword} {token.key}")
+        value = api_token_create(user=user, name="test client").value
+        client.credentials(HTTP_AUTHORIZATION=f"{keyword} {value}")
         return client
 
     return make

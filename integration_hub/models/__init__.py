@@ -1,3 +1,4 @@
+from .api_tokens import API_TOKEN_NAME_MAX_LENGTH, ApiToken
 from .audit import AuditEntry
 from .base import TimeStampedModel
 from .cluster import ClusterHeartbeat
@@ -10,8 +11,10 @@ from .system_settings import SettingsVersion, SystemSetting
 from .users import User
 
 __all__ = [
+    "API_TOKEN_NAME_MAX_LENGTH",
     "CREDENTIAL_SUMMARY_FIELDS",
     "DEFAULT_CREDENTIAL_MAP",
+    "ApiToken",
     "AuditEntry",
     "ClusterHeartbeat",
     "Credential",

@@ -19,11 +19,11 @@ SIMULTANEOUS = 20
 def test_twenty_simultaneous_sync_requests_give_one_record_and_nineteen_409s(
     make_user, monkeypatch
 ):
-    from rest_framework.authtoken.models import Token
+    from integration_hub.services.api_tokens import api_token_create
 
     owner = make_user("Owner")
     SubscriberOwner.objects.create(user=owner, subscriber=default_subscriber())
-    token = Token.objects.create(user=owner).key
+    token = api_token_create(user=owner, name="concurrency").value
     accounting_integration = AccountingIntegrationFactory()
     subscriber_id = accounting_integration.subscriber_id
     url = f"/Subscriber_{subscriber_id}/AccountingIntegration/Type_GENERIC/Sync"

@@ -10,10 +10,12 @@ from django.utils import timezone
 
 from accounting.models import Packet, SyncRecord
 from integration_hub import roles
-from integration_hub.models import Integration, SubscriberOwner
+from integration_hub.models import ApiToken, Integration, SubscriberOwner
 from tests.factories import SubscriberFactory
 
 from .conftest import BOOKS_URL
+
+TOKENS = ApiToken._meta.db_table
 
 pytestmark = pytest.mark.django_db
 
@@ -208,7 +210,8 @@ def test_a_history_page_runs_the_same_number_of_queries_for_10_and_100_records(
         with CaptureQueriesContext(connection) as captured:
             response = client.get(_url(accounting_integration, "History"), {"pageSize": page_size})
         assert len(response.json()["results"]) == page_size
-        return len(captured)
+        # Not the token's last use, written on its first request in a minute only.
+        return len([q for q in captured if not q["sql"].startswith(f'UPDATE "{TOKENS}"')])
 
     for minutes in range(100):
         _record(accounting_integration, minutes + 1, packets=["Sent"])

@@ -43,6 +43,8 @@ ACTIONS = {
     ("django_q.Success", "delete_selected"): {SA, ROOT},
     ("django_q.Success", "resubmit_task"): {SA, JA, ROOT},
     ("integration_hub.Credential", "delete_selected"): {SA, ROOT},
+    # Any user revokes their own at /tokens/; System Admin revokes anyone's here.
+    ("integration_hub.ApiToken", "revoke_selected"): {SA, ROOT},
     ("integration_hub.Customer", "delete_selected"): {SA, SC, ROOT},
     ("integration_hub.Customer", "merge_selected"): {SA, SC, ROOT},
     ("integration_hub.Integration", "delete_selected"): {SA, SC, ROOT},

@@ -15,8 +15,8 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from rest_framework.authtoken.models import Token
 
+from integration_hub.services.api_tokens import api_token_create
 from integration_hub.wsgi import application
 
 EXAMPLES_PER_OPERATION = 20
@@ -141,7 +141,7 @@ def _requests_share_the_test_transaction():
 
 @pytest.fixture
 def system_admin_token(system_admin) -> str:
-    return Token.objects.create(user=system_admin).key
+    return api_token_create(user=system_admin, name="schemathesis").value
 
 
 @pytest.mark.django_db
@@ -207,7 +207,7 @@ def owner_world(owner):
     )
     Channel.objects.create(connection=connection, definition="accounts")
     ids = {"subscriber_id": accounting.subscriber_id, "connection_id": connection.pk}
-    return Token.objects.create(user=owner).key, ids
+    return api_token_create(user=owner, name="schemathesis").value, ids
 
 
 def _is_whole_number(value) -> bool:
