@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.contrib.messages import get_messages
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django_q.models import OrmQ
 
 from accounting.models import Packet, SyncRecord
 from integration_hub import roles
@@ -38,7 +39,6 @@ ACTIONS = {
     ("datasync.ProgressRecord", "replay"): {SA, JA, ROOT},
     ("django_q.Failure", "delete_selected"): {SA, ROOT},
     ("django_q.Failure", "resubmit_task"): {SA, JA, ROOT},
-    ("django_q.OrmQ", "delete_selected"): {SA, ROOT},
     ("django_q.Schedule", "delete_selected"): {SA, ROOT},
     ("django_q.Success", "delete_selected"): {SA, ROOT},
     ("django_q.Success", "resubmit_task"): {SA, JA, ROOT},
@@ -58,6 +58,8 @@ ACTIONS = {
     # Delivering notifications now is running a job now.
     ("syncing.Notification", "deliver_now"): {SA, JA, ROOT},
 }
+if admin.site.is_registered(OrmQ):  # django-q2 shows its queue with the ORM broker only
+    ACTIONS[("django_q.OrmQ", "delete_selected")] = {SA, ROOT}
 
 # Custom admin views: URL name → (method, POST body) → who gets through (others: 403).
 VIEWS = {
