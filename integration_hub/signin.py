@@ -57,6 +57,21 @@ class SigninAttemptHandler(AxesDatabaseHandler):
                     attempt_time=request.axes_attempt_time,
                 )
 
+    def remove_out_of_limit_failure_logs(self, *, username: str, limit: int | None = None) -> int:
+        """Keep at most AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT failures of a username, deleting
+        the OLDEST. axes deletes the first rows of its log, which is ordered newest first: past
+        the cap each new failure would go as soon as it is written, the count above would
+        find none, and a flood of failures would switch the lockout off for that username."""
+        if limit is None:
+            limit = settings.AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT
+        failures = AccessFailureLog.objects.filter(username=username)
+        excess = failures.count() - limit
+        if excess <= 0:
+            return 0
+        oldest = list(failures.order_by("attempt_time", "pk").values_list("pk", flat=True)[:excess])
+        deleted, _ = AccessFailureLog.objects.filter(pk__in=oldest).delete()
+        return deleted
+
 
 def signin_locked_until(*, username: str | None, ip_address: str | None) -> datetime | None:
     """When the lockout of `username` from `ip_address` lifts; None when there is none."""

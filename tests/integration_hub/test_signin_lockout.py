@@ -297,17 +297,39 @@ def test_sign_in_logs_are_read_only_even_for_a_system_admin(client, clock, ada, 
     assert 'name="action"' not in page.content.decode()
 
 
-def test_the_nightly_prune_drops_sign_in_logs_older_than_ninety_days(client, clock, ada):
+def test_the_nightly_prune_drops_failures_after_a_day_and_sign_ins_after_ninety_days(
+    client, clock, ada
+):
     from axes.models import AccessFailureLog, AccessLog
 
     from integration_hub.tasks import signin_logs_prune
 
     fail(client, "ada", 1)
     sign_in(client, "ada")
-    clock.shift(timedelta(days=89))
+    clock.shift(timedelta(hours=23))
     assert signin_logs_prune() == 0
-    clock.shift(timedelta(days=2))
-
-    assert signin_logs_prune() == 2
+    clock.shift(timedelta(hours=2))
+    assert signin_logs_prune() == 1
     assert not AccessFailureLog.objects.exists()
+    assert AccessLog.objects.exists()
+    clock.shift(timedelta(days=90))
+
+    assert signin_logs_prune() == 1
     assert not AccessLog.objects.exists()
+
+
+def test_a_flood_past_the_failure_log_cap_still_locks_the_username_out(
+    client, clock, ada, settings
+):
+    """Past the per-username cap the oldest failures go, never the newest: otherwise each new
+    failure would be deleted as it is written and never count."""
+    from axes.models import AccessFailureLog
+
+    settings.AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = 15
+    for n in range(20):  # an old flood from many addresses fills the log past the cap
+        fail(client, "ada", 1, address=f"192.0.2.{n + 1}")
+    clock.shift(timedelta(hours=1))
+
+    assert fail(client, "ada", 10).status_code == 429
+    assert sign_in(client, "ada").status_code == 429
+    assert AccessFailureLog.objects.filter(username="ada").count() == 15
