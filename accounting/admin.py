@@ -43,8 +43,11 @@ class AccountingIntegrationAdmin(admin.ModelAdmin):
     inlines = [AccountingMapInline]
 
     def get_readonly_fields(self, request, obj=None):
-        # The integration decides where the accounting system's credential goes.
-        return () if roles.user_may_save_secrets(request.user) else ("integration",)
+        # The integration decides where the accounting system's credential goes, and the
+        # subscriber whose sales go there.
+        if roles.user_may_save_secrets(request.user):
+            return ()
+        return ("subscriber", "integration")
 
     def has_add_permission(self, request):
         return roles.user_may_save_secrets(request.user) and super().has_add_permission(request)

@@ -10,6 +10,8 @@ or a query carries `{field: [message]}`, so that the answer names the field.
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from knox.crypto import hash_token
+from knox.settings import CONSTANTS
 
 from integration_hub import roles
 from integration_hub.models import ApiToken, Customer, CustomerNote, Order, Segment, Subscriber
@@ -139,5 +141,10 @@ def api_token_of(*, user, token_id: int) -> ApiToken:
 
 
 def api_tokens_with_prefix(*, prefix: str) -> QuerySet[ApiToken]:
-    """The tokens whose readable prefix starts with `prefix` (as `tokens list` shows it)."""
-    return api_token_list().filter(token_key__startswith=prefix)
+    """The tokens whose readable prefix starts with `prefix` (as `tokens list` shows it), or,
+    given more than a prefix (a whole token pasted), the one token it is."""
+    if len(prefix) <= CONSTANTS.TOKEN_KEY_LENGTH:
+        return api_token_list().filter(token_key__startswith=prefix)
+    return api_token_list().filter(
+        token_key=prefix[: CONSTANTS.TOKEN_KEY_LENGTH], digest=hash_token(prefix)
+    )

@@ -43,7 +43,8 @@ NAMES_NOTHING = (
 EXISTS = "The subscriber already has an accounting integration of this type."
 ROUTING_REFUSED = (
     "The role does not allow this; or `integration` (it decides where the accounting "
-    "system's credential goes) set or changed by anyone but System Admin: "
+    "system's credential goes) set, or it or `subscriberId` (whose sales go there) changed, "
+    "by anyone but System Admin: "
     '`{"integration": ["Only System Admin may decide where a secret goes."]}`.'
 )
 ID_PARAMETER = OpenApiParameter(

@@ -155,8 +155,16 @@ def accounting_integration_update(
     **fields,
 ) -> AccountingIntegration:
     """Change fields; `maps`, when given, replaces every map."""
-    if "integration" in fields and fields["integration"] != accounting_integration.integration:
-        secret_routing_guard(acting_user=acting_user, fields=["integration"])
+    # Which endpoint (with its credential) and whose books: both decide where a secret goes
+    # and whose sales it carries there.
+    secret_routing_guard(
+        acting_user=acting_user,
+        fields=[
+            api_name
+            for name, api_name in (("integration", "integration"), ("subscriber", "subscriberId"))
+            if name in fields and fields[name] != getattr(accounting_integration, name)
+        ],
+    )
     rows = maps_validate(maps) if maps is not None else None
     changed = sorted(
         name for name, value in fields.items() if getattr(accounting_integration, name) != value

@@ -9,8 +9,6 @@ from integration_hub.roles import user_may_save_secrets
 from integration_hub.system_settings import (
     setting_change_hooks,
     setting_definition,
-    setting_get,
-    setting_is_set,
     settings_cache_clear,
 )
 
@@ -69,7 +67,7 @@ def setting_reset(*, key: str, acting_user=None) -> None:
     definition = setting_definition(key)
     if definition.is_secret and acting_user is not None and not user_may_save_secrets(acting_user):
         raise PermissionDenied(f"Only System Admin may change {key}: it holds a secret.")
-    if definition.routes_secret and setting_is_set(key):
+    if definition.routes_secret and SystemSetting.objects.filter(key=key).exists():
         secret_routing_guard(acting_user=acting_user, fields=[key])
     SystemSetting.objects.filter(key=key).delete()
     _bump_settings_version()
@@ -79,10 +77,13 @@ def setting_reset(*, key: str, acting_user=None) -> None:
 
 def _routing_guard(definition, acting_user, typed) -> None:
     """Refuse a change of a secret-routing setting by anyone but System Admin; setting the
-    value it has is no change. An empty value means the default (clearing the setting)."""
-    current = setting_get(definition.key)
+    value it has is no change. An empty value means the default (clearing the setting).
+    Compared with the row itself, locked, not with this process's cache of settings: a value
+    a System Admin has just changed is not put back as "unchanged"."""
+    row = SystemSetting.objects.select_for_update().filter(key=definition.key).first()
+    current = definition.parse(row.value) if row is not None else definition.default
     wanted = definition.default if typed == "" else typed
-    if wanted != current or (typed == "" and setting_is_set(definition.key)):
+    if wanted != current or (typed == "" and row is not None):
         secret_routing_guard(acting_user=acting_user, fields=[definition.key])
 
 

@@ -22,7 +22,7 @@ from integration_hub.services.errors import SECRET_ROUTING_MESSAGE, SecretRoutin
 from integration_hub.services.system_settings import setting_set
 from integration_hub.system_settings import setting_get
 from tests.datasync.conftest import datasync_configure
-from tests.factories import AccountingIntegrationFactory, IntegrationFactory
+from tests.factories import AccountingIntegrationFactory, IntegrationFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -283,7 +283,7 @@ def test_the_data_sync_page_posts_nothing_to_a_listener_system_config_names(
 ):
 
     client.force_login(system_config)
-    client.post(
+    saved = client.post(
         reverse("admin:datasync_page"),
         {
             "DataSyncEnabled": "on",
@@ -295,6 +295,7 @@ def test_the_data_sync_page_posts_nothing_to_a_listener_system_config_names(
             "DataSyncIntervalMinutes": "5",
         },
     )
+    assert saved.status_code == 302  # saved: the URLs it named were not among what it could set
     customer_create(
         subscriber=default_subscriber(), customer_id="C1", first_name="Ada", last_name="Lovelace"
     )
@@ -337,3 +338,39 @@ def test_a_client_never_sends_its_credentials_to_another_origin(integration, att
         client.get(f"{attacker.url}/steal")
 
     assert attacker.received == []
+
+
+def test_a_stale_cache_does_not_let_system_config_put_an_old_url_back(
+    datasync_to_partner, system_config, partner
+):
+    """Another process's System Admin moved the token URL; this process still caches the old
+    one. Sending the old URL is a change, not "the current value"."""
+    from integration_hub.models import SystemSetting
+
+    old = setting_get("DataSyncTokenUrl")
+    SystemSetting.objects.filter(key="DataSyncTokenUrl").update(value=f"{partner.url}/v2/token")
+    assert setting_get("DataSyncTokenUrl") == old  # this process has not seen it yet
+
+    with pytest.raises(SecretRoutingRefused):
+        setting_set(key="DataSyncTokenUrl", value=old, acting_user=system_config)
+    assert SystemSetting.objects.get(key="DataSyncTokenUrl").value == f"{partner.url}/v2/token"
+
+
+def test_system_config_may_not_move_an_accounting_integration_to_another_subscriber(
+    api_as, client, system_config
+):
+    accounting = AccountingIntegrationFactory()
+    other = SubscriberFactory()
+    url = f"/api/v1/accounting-integrations/{accounting.pk}/"
+
+    response = api_as(system_config).patch(url, {"subscriberId": other.pk}, format="json")
+
+    assert response.status_code == 403
+    assert response.json() == {"subscriberId": [SECRET_ROUTING_MESSAGE]}
+    accounting.refresh_from_db()
+    assert accounting.subscriber_id != other.pk
+    client.force_login(system_config)
+    page = client.get(
+        reverse("admin:accounting_accountingintegration_change", args=[accounting.pk])
+    ).content.decode()
+    assert 'name="subscriber"' not in page

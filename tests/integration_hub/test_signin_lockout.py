@@ -333,3 +333,26 @@ def test_a_flood_past_the_failure_log_cap_still_locks_the_username_out(
     assert fail(client, "ada", 10).status_code == 429
     assert sign_in(client, "ada").status_code == 429
     assert AccessFailureLog.objects.filter(username="ada").count() == 15
+
+
+def test_deleting_one_browsers_row_lifts_the_whole_lockout(client, clock, ada, system_admin):
+    """A lockout gathered from two browsers has a row for each: deleting either lifts it."""
+    for agent in ("Firefox", "Chromium"):
+        for _ in range(5):
+            client.post(
+                "/login/",
+                {"username": "ada", "password": WRONG},
+                REMOTE_ADDR=HERE,
+                HTTP_USER_AGENT=agent,
+            )
+    assert sign_in(client, "ada").status_code == 429
+    assert AccessAttempt.objects.filter(username="ada").count() == 2
+    one = AccessAttempt.objects.filter(username="ada").first()
+    admin = type(client)()
+    admin.force_login(system_admin)
+
+    admin.post(reverse("admin:axes_accessattempt_delete", args=[one.pk]), {"post": "yes"})
+
+    assert not AccessAttempt.objects.filter(username="ada").exists()
+    assert sign_in(client, "ada").status_code == 302
+    assert AuditEntry.objects.filter(action="signin.lockout_lifted", target="ada").count() == 1

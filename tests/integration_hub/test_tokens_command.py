@@ -113,3 +113,26 @@ def test_revoke_refuses_a_prefix_that_matches_nothing_or_several(owner):
 
     _run("revoke", "abcdef0123456bb")
     assert list(ApiToken.objects.values_list("name", flat=True)) == ["one"]
+
+
+def test_revoke_takes_a_whole_token_without_ever_printing_it(api_client, owner):
+    pasted = api_token_create(user=owner, name="leaked")
+
+    output = _run("revoke", pasted.value)
+
+    assert "Revoked API token 'leaked'" in output
+    assert pasted.value not in output
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {pasted.value}")
+    assert api_client.get("/api/v1/notifications/").status_code == 401
+    with pytest.raises(CommandError) as refused:
+        _run("revoke", pasted.value)  # gone now: the refusal shows the prefix alone
+    assert pasted.value not in str(refused.value)
+    assert pasted.token.token_key in str(refused.value)
+
+
+def test_revoke_with_a_whole_token_that_only_shares_a_prefix_revokes_nothing(owner):
+    kept = api_token_create(user=owner, name="kept")
+
+    with pytest.raises(CommandError, match="No API token has the prefix"):
+        _run("revoke", kept.token.token_key + "0" * 49)
+    assert ApiToken.objects.count() == 1

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
+from knox.settings import CONSTANTS
 
 from integration_hub.selectors import api_token_list, api_tokens_with_prefix
 from integration_hub.services.api_tokens import (
@@ -11,6 +12,7 @@ from integration_hub.services.api_tokens import (
     api_token_revoke,
 )
 
+PREFIX_SHOWN = CONSTANTS.TOKEN_KEY_LENGTH
 COLUMNS = ("user", "name", "prefix", "created", "expires", "last used")
 
 
@@ -100,11 +102,13 @@ class Command(BaseCommand):
 
     def _revoke(self, prefix: str):
         matches = list(api_tokens_with_prefix(prefix=prefix)[:2]) if prefix else []
+        # A whole token pasted in is never echoed: only what `tokens list` shows.
+        shown = prefix[:PREFIX_SHOWN] + ("…" if len(prefix) > PREFIX_SHOWN else "")
         if not matches:
-            raise CommandError(f"No API token has the prefix {prefix!r} (see `tokens list`).")
+            raise CommandError(f"No API token has the prefix {shown!r} (see `tokens list`).")
         if len(matches) > 1:
             raise CommandError(
-                f"More than one API token has the prefix {prefix!r}: give more of it "
+                f"More than one API token has the prefix {shown!r}: give more of it "
                 "(see `tokens list`)."
             )
         token = api_token_revoke(token=matches[0])
