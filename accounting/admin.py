@@ -1,3 +1,6 @@
+import copy
+
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -7,10 +10,18 @@ from django.http import Http404
 
 from integration_hub import roles
 from integration_hub.admin import ReadOnlyAdmin, ReadOnlyInline
+from integration_hub.models import Integration
 
 from .models import AccountingIntegration, AccountingMap, Packet, SyncRecord
 from .selectors import accounting_integration_owned
-from .services.integrations import accounting_schedules_ensure, maps_validate
+from .services.integrations import (
+    accounting_integration_create,
+    accounting_integration_delete,
+    accounting_integration_update,
+    accounting_integration_validate,
+    accounting_schedules_ensure,
+    maps_validate,
+)
 from .services.sync import packets_resend
 
 
@@ -35,8 +46,26 @@ class AccountingMapInline(admin.TabularInline):
     fields = ["kind", "source", "target"]
 
 
+class AccountingIntegrationForm(forms.ModelForm):
+    def clean(self):
+        """The services' checks, on what the integration would be (fields this user may not
+        change keep theirs), so that they are form errors here and not failures on save."""
+        cleaned = super().clean()
+        candidate = copy.copy(self.instance)
+        for name in _SAVED:
+            if name in cleaned:
+                setattr(candidate, name, cleaned[name])
+        if candidate.subscriber_id and candidate.integration_id:
+            try:
+                accounting_integration_validate(candidate)
+            except ValidationError as exc:
+                raise ValidationError(exc.messages) from None
+        return cleaned
+
+
 @admin.register(AccountingIntegration)
 class AccountingIntegrationAdmin(admin.ModelAdmin):
+    form = AccountingIntegrationForm
     list_display = ["subscriber", "integration_type", "integration", "summarize_data", "enabled"]
     list_filter = ["integration_type", "enabled", "summarize_data"]
     list_select_related = ["subscriber", "integration"]
@@ -52,9 +81,40 @@ class AccountingIntegrationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return roles.user_may_save_secrets(request.user) and super().has_add_permission(request)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "integration":
+            kwargs["queryset"] = Integration.objects.filter(kind=Integration.Kind.ACCOUNTING)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        """Through the services, like the API: the same guard on where a secret goes, and the
+        audit row. The maps are the inline's, saved after this."""
+        fields = {name: form.cleaned_data[name] for name in _SAVED if name in form.cleaned_data}
+        if change:
+            saved = accounting_integration_update(
+                accounting_integration=AccountingIntegration.objects.get(pk=obj.pk),
+                acting_user=request.user,
+                **fields,
+            )
+        else:
+            saved = accounting_integration_create(acting_user=request.user, **fields)
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        accounting_integration_delete(accounting_integration=obj, acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for accounting_integration in queryset:
+            accounting_integration_delete(
+                accounting_integration=accounting_integration, acting_user=request.user
+            )
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         transaction.on_commit(accounting_schedules_ensure)
+
+
+_SAVED = ("subscriber", "integration_type", "integration", "summarize_data", "enabled")
 
 
 class PacketInline(ReadOnlyInline):

@@ -77,7 +77,8 @@ class AccountingIntegrationExists(AlreadyExists):
         )
 
 
-def _validate(accounting_integration: AccountingIntegration) -> None:
+def accounting_integration_validate(accounting_integration: AccountingIntegration) -> None:
+    """An ACCOUNTING integration, and no other of its type for the subscriber."""
     if accounting_integration.integration.kind != Integration.Kind.ACCOUNTING:
         raise ValidationError(
             {
@@ -133,7 +134,7 @@ def accounting_integration_create(
         summarize_data=summarize_data,
         enabled=enabled,
     )
-    _validate(accounting_integration)
+    accounting_integration_validate(accounting_integration)
     _save(accounting_integration)
     _maps_replace(accounting_integration, rows)
     audit_record(
@@ -171,7 +172,7 @@ def accounting_integration_update(
     )
     for name, value in fields.items():
         setattr(accounting_integration, name, value)
-    _validate(accounting_integration)
+    accounting_integration_validate(accounting_integration)
     _save(accounting_integration)
     if rows is not None:
         _maps_replace(accounting_integration, rows)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounting.models import AccountingIntegration
 from datasync.models import ProgressRecord
 from datasync.services.run import datasync_run
-from integration_hub.models import Customer, Integration, OAuthToken
+from integration_hub.models import AuditEntry, Customer, Integration, OAuthToken
 from integration_hub.outbound import OutboundClient, OutboundPolicyError, ensure_success
 from integration_hub.selectors import default_subscriber
 from integration_hub.services.credentials import credential_set
@@ -374,3 +374,51 @@ def test_system_config_may_not_move_an_accounting_integration_to_another_subscri
         reverse("admin:accounting_accountingintegration_change", args=[accounting.pk])
     ).content.decode()
     assert 'name="subscriber"' not in page
+
+
+def _inline_management(prefix: str = "maps") -> dict:
+    return {
+        f"{prefix}-TOTAL_FORMS": "0",
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def test_the_admin_saves_accounting_integrations_through_the_services(
+    client, system_admin, system_config
+):
+    books = IntegrationFactory(name="Books", kind=Integration.Kind.ACCOUNTING)
+    IntegrationFactory(name="Partner", kind=Integration.Kind.ORGANISATION_KIT)
+    client.force_login(system_admin)
+    add = reverse("admin:accounting_accountingintegration_add")
+    assert "Partner" not in client.get(add).content.decode()  # only ACCOUNTING endpoints
+    body = {
+        "subscriber": "1",
+        "integration_type": "XERO",
+        "integration": str(books.pk),
+        "enabled": "on",
+        **_inline_management(),
+    }
+
+    assert client.post(add, body).status_code == 302
+    created = AccountingIntegration.objects.get()
+    assert AuditEntry.objects.filter(
+        action="accounting_integration.created", actor=system_admin
+    ).exists()
+    clash = client.post(add, body)
+    assert clash.status_code == 200
+    assert "already has a XERO accounting integration" in clash.content.decode()
+    assert AccountingIntegration.objects.count() == 1
+
+    client.force_login(system_config)
+    change = reverse("admin:accounting_accountingintegration_change", args=[created.pk])
+    saved = client.post(
+        change, {"integration_type": "XERO", "summarize_data": "on", **_inline_management()}
+    )
+    assert saved.status_code == 302
+    created.refresh_from_db()
+    assert created.summarize_data is True
+    assert AuditEntry.objects.filter(
+        action="accounting_integration.updated", actor=system_config
+    ).exists()
