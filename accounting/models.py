@@ -150,12 +150,14 @@ class Packet(TimeStampedModel):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     content = models.JSONField()
     payload = models.JSONField(null=True, blank=True)
-    # Stable across resends (and reruns of the same window and content): see services.sync.
+    # UUID v5 of the accounting integration, the key and the exact body (services.delivery).
     idempotency_key = models.CharField(max_length=64, db_index=True)
     response_code = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Held by the delivery sending it until then (services.delivery): no other sends it.
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["sync_record_id", "id"]

@@ -1,6 +1,6 @@
 """django-q2 entry points of the accounting export: each takes ids and calls one service."""
 
-from .services import sync
+from .services import delivery, sync
 
 
 def sync_record_run(sync_record_id: int) -> None:
@@ -8,7 +8,7 @@ def sync_record_run(sync_record_id: int) -> None:
 
 
 def sync_record_deliver(sync_record_id: int) -> None:
-    sync.sync_record_deliver(sync_record_id=sync_record_id)
+    delivery.sync_record_deliver(sync_record_id=sync_record_id)
 
 
 def scheduled_sync(accounting_integration_id: int) -> None:

@@ -3,6 +3,7 @@ of a reproduction, or a partner answering over real HTTP."""
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,6 +22,7 @@ class Listener:
     everything else with 200 {}."""
 
     token: str = "listener-token"
+    delay: float = 0.0  # seconds each answer takes
     received: list[Received] = field(default_factory=list)
 
     def __post_init__(self):
@@ -35,6 +37,8 @@ class Listener:
                 listener.received.append(
                     Received(self.command, self.path, dict(self.headers.items()), body)
                 )
+                if listener.delay:
+                    time.sleep(listener.delay)
                 if self.path.endswith("/token"):
                     issued = sum(r.path.endswith("/token") for r in listener.received)
                     payload = {"access_token": f"{listener.token}-{issued}", "expires_in": 3600}

@@ -9,41 +9,30 @@ whatever the sends answered (reference 004, "Sync Progress"); a run that raises 
 marks it Success, so the window does not move and the next run covers the same orders.
 """
 
-import hashlib
-import json
 import logging
 import time
-import uuid
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from integration_hub.outbound import (
-    OutboundClient,
-    OutboundError,
-    OutboundHTTPError,
-    ensure_success,
-)
 from integration_hub.services.audit import audit_record
 from integration_hub.services.jobs import task_enqueue
 
 from ..models import AccountingIntegration, Packet, SyncRecord
 from ..packets import MapTable, packet_map, packets_transform
 from ..selectors import active_record_of, orders_in_window, window_start_for
+from .delivery import DELIVER_TASK, idempotency_key_for, sync_record_deliver
 from .integrations import accounting_integration_problems
 
 logger = logging.getLogger("accounting")
 
 RUN_TASK = "accounting.tasks.sync_record_run"
-DELIVER_TASK = "accounting.tasks.sync_record_deliver"
 # Packets are written in batches; the record's updated_at is touched as a heartbeat.
 PACKET_BATCH = 500
 HEARTBEAT_EVERY_ORDERS = 5000
-# A delivery slice ends well inside django-q2's 240 s timeout and enqueues the rest.
-DELIVERY_SLICE_SECONDS = 60
 # Past django-q2's retry (300 s) with no heartbeat, the worker running it is gone.
 STUCK_AFTER = timedelta(minutes=10)
 # A queued record whose task never started (no cluster, lost task).
@@ -55,7 +44,6 @@ WRITERS_WAIT_SECONDS = 60.0
 # Transactions begun this soon after windowEnd count too: the order's updated_at is the
 # application server's clock, the transaction's start the database's.
 CLOCK_MARGIN = timedelta(seconds=5)
-_IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0c3f5e-8d4c-4a53-9a52-4a1f0a6f0e04")
 
 
 class SyncConflict(Exception):
@@ -148,15 +136,6 @@ def _window_settle(window_end, *, wait_seconds: float = WRITERS_WAIT_SECONDS) ->
         time.sleep(0.1)
 
 
-def idempotency_key_for(record: SyncRecord, key: str, content: dict) -> str:
-    """Same integration, window start, packet and content → same key: a resend, or the rerun
-    of a run that died after sending, is recognisable to the receiver as a repeat."""
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-    start = record.window_start.isoformat() if record.window_start else "-"
-    name = f"{record.accounting_integration_id}|{start}|{key}|{digest}"
-    return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, name))
-
-
 def _heartbeat(record: SyncRecord, **fields) -> None:
     SyncRecord.objects.filter(pk=record.pk).update(updated_at=timezone.now(), **fields)
 
@@ -193,7 +172,9 @@ def _packets_build(record: SyncRecord) -> int:
                 payload=payload,
                 state=Packet.State.PENDING if payload else Packet.State.FAILED,
                 error=error,
-                idempotency_key=idempotency_key_for(record, key, content),
+                idempotency_key=idempotency_key_for(
+                    accounting_integration_id=accounting_integration.pk, key=key, payload=payload
+                ),
             )
         )
         if len(batch) >= PACKET_BATCH:
@@ -242,59 +223,6 @@ def sync_record_run(*, sync_record_id: int) -> SyncRecord | None:
     return sync_record_deliver(sync_record_id=record.pk)
 
 
-def _packet_send(client: OutboundClient, packet: Packet) -> None:
-    """POST one packet; its state says how it went. Never inside a transaction."""
-    fields = {"state": Packet.State.SENT, "response_code": None, "error": ""}
-    try:
-        response = client.post(
-            "", json=packet.payload, headers={"Idempotency-Key": packet.idempotency_key}
-        )
-        fields["response_code"] = response.status_code
-        ensure_success(response)
-        response.close()
-    except OutboundHTTPError as exc:
-        fields.update(state=Packet.State.FAILED, error=str(exc)[:ERROR_CHARS])
-    except OutboundError as exc:
-        fields.update(state=Packet.State.FAILED, error=f"{exc.kind}: {exc}"[:ERROR_CHARS])
-    now = timezone.now()
-    Packet.objects.filter(pk=packet.pk).update(
-        attempts=F("attempts") + 1, sent_at=now, updated_at=now, **fields
-    )
-
-
-def sync_record_deliver(
-    *, sync_record_id: int, slice_seconds: float = DELIVERY_SLICE_SECONDS
-) -> SyncRecord:
-    """Send the record's Pending packets; after `slice_seconds` enqueue the rest. A running
-    record becomes Success once none is left pending."""
-    record = SyncRecord.objects.select_related("accounting_integration__integration").get(
-        pk=sync_record_id
-    )
-    client = OutboundClient.for_integration(record.accounting_integration.integration)
-    started = time.monotonic()
-    while True:
-        pending = list(
-            record.packets.filter(state=Packet.State.PENDING)
-            .only("id", "payload", "idempotency_key")
-            .order_by("id")[:100]
-        )
-        if not pending:
-            break
-        for packet in pending:
-            _packet_send(client, packet)
-        if record.status == SyncRecord.Status.IN_PROGRESS:
-            _heartbeat(record)
-        if time.monotonic() - started > slice_seconds:
-            task_enqueue(DELIVER_TASK, record.pk, task_name=f"Deliver sync record {record.pk}")
-            return record
-    now = timezone.now()
-    SyncRecord.objects.filter(pk=record.pk, status=SyncRecord.Status.IN_PROGRESS).update(
-        status=SyncRecord.Status.SUCCESS, finished_at=now, updated_at=now
-    )
-    record.refresh_from_db()
-    return record
-
-
 @transaction.atomic
 def packets_resend(*, sync_record: SyncRecord, acting_user) -> int:
     """Map the record's Failed packets again with the maps as they are now and queue them
@@ -316,13 +244,21 @@ def packets_resend(*, sync_record: SyncRecord, acting_user) -> int:
         payload, error = packet_map(packet.key, packet.content, maps)
         if payload is not None:
             packet.payload = payload
+            # A body changed by the maps is a new request to the receiver: a new key.
+            packet.idempotency_key = idempotency_key_for(
+                accounting_integration_id=sync_record.accounting_integration_id,
+                key=packet.key,
+                payload=payload,
+            )
             packet.state = Packet.State.PENDING
             packet.error = ""
             packet.response_code = None
             queued += 1
         else:
             packet.error = error
-    Packet.objects.bulk_update(failed, ["payload", "state", "error", "response_code"])
+    Packet.objects.bulk_update(
+        failed, ["payload", "idempotency_key", "state", "error", "response_code"]
+    )
     audit_record(
         actor=acting_user,
         action="accounting.packets_resent",

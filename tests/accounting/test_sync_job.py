@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounting.models import Packet, SyncRecord
 from accounting.selectors import window_start_for
+from accounting.services import delivery as delivery_services
 from accounting.services import sync as sync_services
 from accounting.services.sync import (
     packets_resend,
@@ -234,14 +235,14 @@ def test_a_worker_killed_while_delivering_leaves_the_window_and_the_rerun_repeat
     first = _sync(accounting_integration, tasks)
     for n in range(3):
         post_order(f"T{n}")
-    real_send = sync_services._packet_send
+    real_send = delivery_services._packet_send
 
-    def killed_after_the_first(client, packet):
+    def killed_after_the_first(client, packet, **kwargs):
         if len(responses.calls) == 1:
             raise WorkerKilled
-        real_send(client, packet)
+        real_send(client, packet, **kwargs)
 
-    monkeypatch.setattr(sync_services, "_packet_send", killed_after_the_first)
+    monkeypatch.setattr(delivery_services, "_packet_send", killed_after_the_first)
     record = sync_request(accounting_integration=accounting_integration, acting_user=None)
     with pytest.raises(WorkerKilled):
         tasks.run()
@@ -254,7 +255,7 @@ def test_a_worker_killed_while_delivering_leaves_the_window_and_the_rerun_repeat
     with monkeypatch.context() as clock:
         clock.setattr(sync_services.timezone, "now", lambda: later)
         assert sync_records_watchdog() == [record.pk]
-    monkeypatch.setattr(sync_services, "_packet_send", real_send)
+    monkeypatch.setattr(delivery_services, "_packet_send", real_send)
     record.refresh_from_db()
     assert record.status == SyncRecord.Status.FAILED
     assert "window did not move" in record.failure_reason
