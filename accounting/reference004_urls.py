@@ -13,6 +13,11 @@ urlpatterns = [
     api_path(SCOPE + "/Sync", reference004.SyncApi.as_view(), name="accounting-sync"),
     api_path(SCOPE + "/History", reference004.HistoryApi.as_view(), name="accounting-history"),
     api_path(
+        SCOPE + rf"/History/(?P<sync_record_id>{ID})/Packets",
+        reference004.PacketListApi.as_view(),
+        name="accounting-packets",
+    ),
+    api_path(
         SCOPE + rf"/History/(?P<sync_record_id>{ID})/Resend",
         reference004.ResendApi.as_view(),
         name="accounting-resend",

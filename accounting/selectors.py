@@ -4,7 +4,8 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 from django.http import Http404
 
 from integration_hub import roles
@@ -148,15 +149,27 @@ def orders_in_window(
 def sync_history(
     *, accounting_integration: AccountingIntegration, since: datetime | None = None
 ) -> QuerySet[SyncRecord]:
-    """Newest first, each with its packets (one query for the packets of a whole page)."""
+    """Newest first; a page of them gets its packet counts and first packets from
+    `records_with_packets`, never every packet."""
     records = SyncRecord.objects.filter(accounting_integration=accounting_integration)
     if since is not None:
         records = records.filter(requested_at__gte=since)
-    packets = Packet.objects.only(
-        "id", "sync_record_id", "key", "state", "response_code", "error"
-    ).order_by("id")
-    return records.order_by("-requested_at", "-id").prefetch_related(
-        Prefetch("packets", queryset=packets)
+    return records.order_by("-requested_at", "-id")
+
+
+def record_packets(*, sync_record: SyncRecord, state: str | None = None) -> QuerySet[Packet]:
+    """Every packet of a record, failed first, then by key (the History's Packets list)."""
+    packets = sync_record.packets.all()
+    if state is not None:
+        packets = packets.filter(state=state)
+    return packets.order_by(_failed_first(), "key", "id")
+
+
+def _failed_first() -> Case:
+    return Case(
+        When(state=Packet.State.FAILED, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
     )
 
 
@@ -175,12 +188,39 @@ def active_record_of(accounting_integration: AccountingIntegration) -> SyncRecor
 PACKETS_SHOWN_PER_RECORD = 25
 
 
-def records_with_packets(records: list[SyncRecord]) -> list[SyncRecord]:
-    """Give each record `packet_counts` ({state: n}) and `packets_shown` (its failed packets
-    first, then the others, at most PACKETS_SHOWN_PER_RECORD): two queries for a whole page,
-    however many packets a record has."""
-    from django.db.models import Case, Count, F, IntegerField, Value, When, Window
-    from django.db.models.functions import RowNumber
+_SHOWN_COLUMNS = ("id", "sync_record_id", "key", "state", "response_code", "error", "attempts")
+
+
+def _first_packets(record_ids: list[int], limit: int) -> list[Packet]:
+    """The first `limit` packets (by id) of each state of each record, in one query whose
+    cost does not grow with a record's packets: each part walks the (record, state) index
+    and stops after `limit` rows. A window over every packet would rank them all."""
+    if not record_ids:
+        return []
+    table = connection.ops.quote_name(Packet._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _SHOWN_COLUMNS)
+    parts, params = [], []
+    for record_id in record_ids:
+        for state in Packet.State.values:
+            # Only quoted names are written into the text; every value is a parameter.
+            parts.append(
+                f"SELECT * FROM (SELECT {columns} FROM {table} WHERE sync_record_id = %s "  # noqa: S608
+                f"AND state = %s ORDER BY id LIMIT %s) AS part_{len(parts)}"
+            )
+            params += [record_id, state, limit]
+    return list(Packet.objects.raw(" UNION ALL ".join(parts), params))
+
+
+def _shown_order(packet: Packet) -> tuple:
+    return (packet.state != Packet.State.FAILED, packet.pk)
+
+
+def records_with_packets(
+    records: list[SyncRecord], *, limit: int = PACKETS_SHOWN_PER_RECORD
+) -> list[SyncRecord]:
+    """Give each record `packet_counts` ({state: n}), `packets_total` and `packets_shown`
+    (its failed packets first, then the others, at most `limit`): two queries for a whole
+    page, however many packets a record has."""
 
     ids = [record.pk for record in records]
     counts: dict[int, dict[str, int]] = {record_id: {} for record_id in ids}
@@ -191,25 +231,10 @@ def records_with_packets(records: list[SyncRecord]) -> list[SyncRecord]:
         .order_by()
     ):
         counts[record_id][state] = n
-    failed_first = Case(
-        When(state=Packet.State.FAILED, then=Value(0)),
-        default=Value(1),
-        output_field=IntegerField(),
-    )
     shown: dict[int, list[Packet]] = {record_id: [] for record_id in ids}
-    packets = (
-        Packet.objects.filter(sync_record_id__in=ids)
-        .only("id", "sync_record_id", "key", "state", "response_code", "error", "attempts")
-        .annotate(
-            rank=Window(
-                RowNumber(), partition_by=[F("sync_record_id")], order_by=[failed_first, F("id")]
-            )
-        )
-        .filter(rank__lte=PACKETS_SHOWN_PER_RECORD)
-        .order_by("sync_record_id", "rank")
-    )
-    for packet in packets:
-        shown[packet.sync_record_id].append(packet)
+    for packet in sorted(_first_packets(ids, limit), key=_shown_order):
+        if len(shown[packet.sync_record_id]) < limit:
+            shown[packet.sync_record_id].append(packet)
     for record in records:
         record.packet_counts = counts[record.pk]
         record.packets_shown = shown[record.pk]

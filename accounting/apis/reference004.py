@@ -11,6 +11,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     inline_serializer,
 )
 from rest_framework import exceptions, serializers, status
@@ -25,6 +26,8 @@ from ..models import AccountingIntegration, Packet, SyncRecord
 from ..selectors import (
     accounting_integration_owned,
     has_active_record,
+    record_packets,
+    records_with_packets,
     sync_history,
     sync_record_of,
 )
@@ -61,14 +64,28 @@ class PacketSerializer(serializers.ModelSerializer):
         fields = ["id", "key", "state", "response_code", "error"]
 
 
+PACKETS_IN_HISTORY = 100
+PacketCountsSerializer = inline_serializer(
+    name="PacketCounts",
+    fields={state: serializers.IntegerField(min_value=0) for state in Packet.State.values},
+)
+
+
 class SyncRecordSerializer(serializers.ModelSerializer):
-    packets = PacketSerializer(many=True)
+    """A record as History shows it: its size never grows with its packets (counts, and at
+    most the first 100 packets, failed first; the rest through .../Packets)."""
+
+    error = serializers.CharField(source="failure_reason")
+    packet_count = serializers.IntegerField(source="packets_total")
+    packet_counts = serializers.SerializerMethodField()
+    packets = PacketSerializer(many=True, source="packets_shown")
 
     class Meta:
         model = SyncRecord
         fields = [
             "id",
             "status",
+            "error",
             "requested_at",
             "started_at",
             "finished_at",
@@ -76,8 +93,18 @@ class SyncRecordSerializer(serializers.ModelSerializer):
             "window_end",
             "order_count",
             "failure_reason",
+            "packet_count",
+            "packet_counts",
             "packets",
         ]
+
+    @extend_schema_field(PacketCountsSerializer)
+    def get_packet_counts(self, record) -> dict:
+        return {state: record.packet_counts.get(state, 0) for state in Packet.State.values}
+
+
+def _history_page(records: list[SyncRecord]) -> list[SyncRecord]:
+    return records_with_packets(records, limit=PACKETS_IN_HISTORY)
 
 
 SyncQueuedSerializer = inline_serializer(
@@ -215,6 +242,7 @@ class HistoryApi(APIView):
             sync_history(accounting_integration=accounting_integration, since=since),
             view=self,
             serializer_class=SyncRecordSerializer,
+            prepare=_history_page,
         )
         if has_active_record(accounting_integration):
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -287,4 +315,73 @@ class ResendApi(APIView):
         return Response(
             {"sync_record_id": record.pk, "packet_count": queued},
             status=status.HTTP_202_ACCEPTED,
+        )
+
+
+PacketPageSerializer = inline_serializer(
+    name="PacketPage",
+    fields={
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": PacketSerializer(many=True),
+    },
+)
+
+
+class PacketListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="accounting_history_packets",
+        summary="Every packet of a SyncRecord, failed first then by key",
+        parameters=[
+            *SCOPE_PARAMETERS,
+            OpenApiParameter("sync_record_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "state",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                enum=Packet.State.values,
+                description="Only packets in this state.",
+            ),
+            OpenApiParameter("page", WHOLE_NUMBER, OpenApiParameter.QUERY),
+            OpenApiParameter(
+                "pageSize",
+                WHOLE_NUMBER,
+                OpenApiParameter.QUERY,
+                description="Packets per page (default 50, at most 200).",
+            ),
+        ],
+        responses={
+            200: PacketPageSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                notes={
+                    **OWNER_NOTES,
+                    400: "`state`, `page` or `pageSize` is not valid.",
+                    404: f"{NO_INTEGRATION} Or no such record in this history, or the page "
+                    "is past the last one.",
+                },
+            ),
+        },
+    )
+    def get(self, request, subscriber_id, integration_type: str, sync_record_id):
+        accounting_integration = _owned(request, subscriber_id, integration_type)
+        record = sync_record_of(
+            accounting_integration=accounting_integration, sync_record_id=int(sync_record_id)
+        )
+        states = request.query_params.getlist("state")
+        if len(states) > 1 or (states and states[0] not in Packet.State.values):
+            raise exceptions.ValidationError(
+                {"state": [f"One of {', '.join(Packet.State.values)}."]}
+            )
+        return paginated_response(
+            request,
+            record_packets(sync_record=record, state=states[0] if states else None),
+            view=self,
+            serializer_class=PacketSerializer,
         )

@@ -40,11 +40,16 @@ def _is_positive_integer(value: str) -> bool:
     return value.isdecimal() and value.isascii() and int(value) >= 1
 
 
-def paginated_response(request, queryset, *, view, serializer_class=None, context=None) -> Response:
+def paginated_response(
+    request, queryset, *, view, serializer_class=None, context=None, prepare=None
+) -> Response:
     """One page of `queryset` as {count, next, previous, results}: each row through
-    `serializer_class`, or as it is (a `.values()` queryset) without one."""
+    `serializer_class`, or as it is (a `.values()` queryset) without one. `prepare` takes the
+    page's rows (a list) and returns them ready to serialize (with what a page reads at once)."""
     paginator = PageNumberPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
+    if prepare is not None:
+        page = prepare(list(page))
     if serializer_class is None:
         data = list(page)
     else:
