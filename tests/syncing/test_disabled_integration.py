@@ -174,3 +174,32 @@ def test_a_sync_disabled_between_slices_calls_nothing_more(
     assert job.status == SyncJob.Status.ERROR
     assert job.error == "The integration Energy Co is disabled."
     assert_partner_never_called(partner)
+
+
+@pytest.mark.parametrize("path", ["accounts/A1/invoices/", "services/A1-S1/"])
+def test_the_live_pages_say_the_integration_is_disabled(disabled, anna, client, partner, path):
+    client.force_login(anna)
+
+    response = client.get(f"/connections/{disabled.pk}/{path}")
+
+    assert response.status_code == 409
+    assert "The integration Energy Co is disabled." in response.content.decode()
+    assert_partner_never_called(partner)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("users/U1/", {"phone_number": "+46 70 000 00 00", "email_address": ""}),
+        ("accounts/A1/guests/", {"name": "Karin", "email_address": "karin@x.se"}),
+    ],
+)
+def test_the_write_forms_say_the_integration_is_disabled(
+    disabled, anna, client, partner, path, body
+):
+    client.force_login(anna)
+
+    response = client.post(f"/connections/{disabled.pk}/{path}", body, follow=True)
+
+    assert "The integration Energy Co is disabled." in response.content.decode()
+    assert_partner_never_called(partner)
