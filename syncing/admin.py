@@ -5,6 +5,7 @@ the API, the web UI or `manage.py identity`)."""
 from django.contrib import admin, messages
 
 from integration_hub.admin import ReadOnlyAdmin
+from integration_hub.services.errors import IntegrationDisabled
 
 from .models import Account, Connection, Event, Notification, SyncJob, VerifiedIdentity
 from .selectors import user_may_sync_every_connection
@@ -34,15 +35,21 @@ class ConnectionAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Sync the selected connections now (ALL)", permissions=["sync"])
     def sync_now(self, request, queryset):
-        started = sum(
-            sync_request(connection=c, kind=SyncJob.Kind.ALL, acting_user=request.user)[1]
-            for c in queryset
-        )
+        started, active, refused = 0, 0, []
+        for connection in queryset.select_related("integration"):
+            try:
+                job_started = sync_request(
+                    connection=connection, kind=SyncJob.Kind.ALL, acting_user=request.user
+                )[1]
+            except IntegrationDisabled as error:  # never called: said, not queued
+                refused.append(f"connection {connection.pk}: {error}")
+                continue
+            started, active = started + job_started, active + (not job_started)
         messages.success(
-            request,
-            f"{started} sync(s) queued; {queryset.count() - started} were already queued or "
-            "running.",
+            request, f"{started} sync(s) queued; {active} were already queued or running."
         )
+        if refused:
+            messages.error(request, "Not synced: " + "; ".join(refused))
 
 
 @admin.register(SyncJob)

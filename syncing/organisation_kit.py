@@ -23,6 +23,7 @@ from integration_hub.outbound import (
     OutboundTimeout,
     ensure_success,
 )
+from integration_hub.services.errors import integration_enabled_guard
 
 
 class PartnerError(Exception):
@@ -101,7 +102,9 @@ class OrganisationKitClient:
 
     @classmethod
     def for_integration(cls, integration) -> "OrganisationKitClient":
-        """PartnerError when the integration's setup is unusable (no credentials, say)."""
+        """PartnerError when the integration's setup is unusable (no credentials, say);
+        IntegrationDisabled when it is disabled (never called)."""
+        integration_enabled_guard(integration=integration)
         try:
             return cls(OutboundClient.for_integration(integration))
         except (OutboundError, ValueError) as exc:

@@ -12,14 +12,16 @@ from integration_hub.services import errors as services_errors
 def exception_handler(exc, context):
     """DRF's handler, plus: a service's Django ValidationError is a 400 naming its fields (409
     when the value exists already, 404 when an id names nothing), a service's PermissionDenied
-    is a 403 (naming each field when it would change where a secret goes), and an oversized
-    body is a 413."""
+    is a 403 (naming each field when it would change where a secret goes), a disabled
+    integration that a call would reach is a 409 naming it, and an oversized body is a 413."""
     if isinstance(exc, RequestDataTooBig):
         return Response(
             {"detail": BODY_LIMIT_MESSAGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
         )
     if isinstance(exc, services_errors.AlreadyExists):
         exc = Conflict(exc.message_dict)
+    elif isinstance(exc, services_errors.IntegrationDisabled):
+        exc = Conflict(str(exc))
     elif isinstance(exc, services_errors.NamesNothing):
         exc = NamesNothing(exc.message_dict)
     elif isinstance(exc, services_errors.SecretRoutingRefused):

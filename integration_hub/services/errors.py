@@ -18,6 +18,26 @@ class NamesNothing(ValidationError):
     import."""
 
 
+class IntegrationDisabled(Exception):
+    """A disabled integration is never called (DESIGN.md, "Connections and inbound sync"): a
+    conflict (409) to the API, the message naming the integration."""
+
+    def __init__(self, *names: str):
+        self.names = tuple(names)
+        if len(self.names) == 1:
+            message = f"The integration {self.names[0]} is disabled."
+        else:
+            message = f"The integrations {', '.join(self.names)} are disabled."
+        super().__init__(message)
+
+
+def integration_enabled_guard(*, integration) -> None:
+    """Refuse to call `integration` when it is disabled: the one check before every call to a
+    partner (each call reads the integration row it was given, so pass a fresh one)."""
+    if not integration.enabled:
+        raise IntegrationDisabled(integration.name)
+
+
 SECRET_ROUTING_MESSAGE = "Only System Admin may decide where a secret goes."  # noqa: S105
 
 

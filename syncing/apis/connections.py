@@ -21,6 +21,7 @@ from ..services.connections import (
     connection_create,
 )
 from ..services.sync_jobs import sync_request
+from ..services.triggers import sync_now_each
 from .v21 import V21Api, array_of
 
 PERSONAL_NUMBER = r"^[0-9]{10,12}$"
@@ -66,6 +67,10 @@ CONNECTION_CREATE_SCHEMA = {
     },
 }
 _NO_CONNECTION = "No such connection of yours."
+# A disabled integration is never called (DESIGN.md): the 409 of the syncs that would call it.
+DISABLED_409 = (
+    "The integration is disabled (never called): {'detail': 'The integration NAME is disabled.'}."
+)
 
 
 class IntegrationConflict(exceptions.APIException):
@@ -177,7 +182,13 @@ class ConnectionSynchronizeApi(V21Api):
         ],
         responses={
             204: OpenApiResponse(description="Taken into consideration."),
-            **error_responses(400, 401, 404, notes={400: "An unknown type.", 404: _NO_CONNECTION}),
+            **error_responses(
+                400,
+                401,
+                404,
+                409,
+                notes={400: "An unknown type.", 404: _NO_CONNECTION, 409: DISABLED_409},
+            ),
         },
     )
     def post(self, request, connection_id: str):
@@ -193,6 +204,9 @@ class ConnectionSynchronizeAllApi(V21Api):
     @extend_schema(
         operation_id="v21_connections_synchronize_all",
         summary="Synchronise all your connections",
+        description="Queues a full sync of each connection whose integration is enabled and "
+        "links those; connections of disabled integrations are skipped (never called), and "
+        "when every one is disabled the answer is 409 naming them.",
         request=None,
         responses={
             200: OpenApiResponse(
@@ -204,12 +218,11 @@ class ConnectionSynchronizeAllApi(V21Api):
                     },
                 }
             ),
-            **error_responses(401),
+            **error_responses(401, 409, notes={409: DISABLED_409}),
         },
     )
     def post(self, request):
-        links = []
-        for connection in connection_list(user=request.user):
-            sync_request(connection=connection, kind=SyncJob.Kind.ALL, acting_user=request.user)
-            links.append(f"/v2.1/connections/{connection.pk}")
-        return Response({"connection_links": links})
+        connections = sync_now_each(
+            connections=connection_list(user=request.user), acting_user=request.user
+        )
+        return Response({"connection_links": [f"/v2.1/connections/{c.pk}" for c in connections]})

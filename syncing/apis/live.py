@@ -42,13 +42,16 @@ from ..services.live import (
     SERIES_DAYS_DEFAULT,
     SERIES_DAYS_MAX,
 )
+from .connections import DISABLED_409
 
 # A partner that says 429 without Retry-After: ask the caller to wait this long.
 DEFAULT_RETRY_AFTER_SECONDS = 60
 _NOT_FOUND = "No such connection, account or service, at the partner."
 _ROLE = "Your role on the account does not allow this."
 # The answers of every live call but the 400s of its input.
-PARTNER_ERRORS = error_responses(401, 403, 404, 502, notes={403: _ROLE, 404: _NOT_FOUND})
+PARTNER_ERRORS = error_responses(
+    401, 403, 404, 409, 502, notes={403: _ROLE, 404: _NOT_FOUND, 409: DISABLED_409}
+)
 
 
 class PartnerFailed(exceptions.APIException):

@@ -1,6 +1,6 @@
 """/api/v1/connections/{id}/accounts/: the mirrored accounts of one of the user's connections,
 narrowed to what their role on each account allows (DESIGN.md: an OWNER sees everything, a
-GUEST locations and services only)."""
+GUEST locations and services, and of the users only its own entry, whose id it updates)."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -83,7 +83,8 @@ class AccountUserOutputSerializer(serializers.Serializer):
 
 class AccountOutputSerializer(serializers.Serializer):
     """What the hub user may see of one mirrored account: everything as its OWNER; as a
-    GUEST locations and services only (no users, agreements, products or cost)."""
+    GUEST locations and services, and its own user entry only (no other users, agreements,
+    products or cost)."""
 
     id = serializers.CharField(source="partner_id")
     customer_id = serializers.CharField()
@@ -93,11 +94,18 @@ class AccountOutputSerializer(serializers.Serializer):
     users = serializers.SerializerMethodField()
     locations = serializers.SerializerMethodField()
 
-    @extend_schema_field(AccountUserOutputSerializer(many=True, allow_null=True))
+    @extend_schema_field(
+        AccountUserOutputSerializer(
+            many=True,
+            help_text="Every user of the account for its OWNER; for a GUEST only its own "
+            "entry (the userId to PATCH under .../users/{userId}/).",
+        )
+    )
     def get_users(self, account):
+        users = account.users.all()  # prefetched: filtered here, no query per account
         if account.role != Account.Role.OWNER:
-            return None
-        return AccountUserOutputSerializer(account.users.all(), many=True).data
+            users = [user for user in users if user.is_hub_user]
+        return AccountUserOutputSerializer(users, many=True).data
 
     @extend_schema_field(LocationOutputSerializer(many=True))
     def get_locations(self, account):
@@ -113,7 +121,7 @@ class ConnectionAccountListApi(APIView):
         operation_id="connection_accounts_list",
         summary="The mirrored accounts of one of your connections",
         description="With users, locations, services, agreements and products, as far as your "
-        "role on each account (OWNER or GUEST) allows.",
+        "role on each account (OWNER or GUEST) allows: a GUEST sees its own user entry only.",
         responses={
             200: AccountOutputSerializer(many=True),
             **error_responses(

@@ -33,7 +33,8 @@ class SyncAccountApi(APIView):
         summary="Sync Account: account sync, then invoice sync, of a partner customer",
         description="Called by the organisation with its integration's service user token, "
         "or by System Admin / System Config (reference 000). Queues an account sync followed "
-        "by an invoice sync of every connection holding an account with this customerId.",
+        "by an invoice sync of every connection holding an account with this customerId "
+        "whose integration is enabled (disabled integrations are never called).",
         request=SyncAccountInputSerializer,
         responses={
             202: SyncAccountOutputSerializer,
@@ -42,9 +43,12 @@ class SyncAccountApi(APIView):
                 401,
                 403,
                 404,
+                409,
                 notes={
                     403: "Not System Admin, System Config or an integration's service user.",
                     404: "No connection holds an account with this customerId.",
+                    409: "The integration of every connection holding it is disabled (never "
+                    "called): {'detail': 'The integration NAME is disabled.'}.",
                 },
             ),
         },

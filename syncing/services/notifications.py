@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integration_hub.outbound import OutboundClient, OutboundError, ensure_success
+from integration_hub.services.errors import IntegrationDisabled
 from integration_hub.system_settings import setting_get
 
 from ..models import Notification
@@ -93,7 +94,7 @@ def _side_effect(notification: Notification, send, *, done_field: str, error_fie
     try:
         send(notification)
     except Exception as exc:  # any failure: recorded, retried later; never lost or repeated
-        if not isinstance(exc, OutboundError | PartnerError):
+        if not isinstance(exc, OutboundError | PartnerError | IntegrationDisabled):
             logger.exception("notification %s: %s failed", notification.pk, done_field)
         text = str(exc)[:500] or type(exc).__name__
         Notification.objects.filter(pk=notification.pk).update(**{error_field: text})

@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from integration_hub.services.errors import integration_enabled_guard
 from integration_hub.services.jobs import task_enqueue
 
 from ..models import Account, Connection, SyncJob
@@ -92,7 +93,9 @@ def sync_request(
     this connection is already queued or running (then that one, and False). One queued that
     lacks steps of `kind` takes them on (an account sync queued at sign-in becomes account +
     invoices when Sync Account asks for invoices); one running gets them as its follow-up,
-    queued when it ends. The database's partial unique constraint decides races."""
+    queued when it ends. The database's partial unique constraint decides races.
+    IntegrationDisabled, queueing nothing, when the connection's integration is disabled."""
+    integration_enabled_guard(integration=connection.integration)
     with transaction.atomic():
         active = connection.sync_jobs.filter(status__in=SyncJob.ACTIVE).first()
         if active is not None:
@@ -194,7 +197,7 @@ def sync_job_finish(*, job: SyncJob, error: str = "") -> None:
         resource_type="CONNECTION",
         resource=resource,
     )
-    if job.then_kind:
+    if job.then_kind and connection.integration.enabled:
         sync_request(connection=connection, kind=job.then_kind)
 
 
@@ -214,7 +217,8 @@ def list_accounts_finish(*, job_id: int, accounts: list[Account]) -> SyncJob:
                 "accounts": [account_resource(account) for account in accounts],
             },
         )
-        sync_request(connection=job.connection, kind=SyncJob.Kind.ALL)
+        if job.connection.integration.enabled:
+            sync_request(connection=job.connection, kind=SyncJob.Kind.ALL)
     return job
 
 

@@ -21,6 +21,8 @@ import time
 
 from django.db import transaction
 
+from integration_hub.services.errors import IntegrationDisabled, integration_enabled_guard
+
 from ..models import SyncJob
 from ..organisation_kit import OrganisationKitClient, PartnerError
 from .sync_jobs import (
@@ -54,6 +56,9 @@ def sync_job_run(
     remaining = [step for step in steps if step >= job.next_step]
     slice_started = time.monotonic()
     try:
+        # The integration as the claim read it: a job queued (or a slice continued) after it
+        # was disabled ends here, calling nothing.
+        integration_enabled_guard(integration=job.connection.integration)
         kit = kit or OrganisationKitClient.for_integration(job.connection.integration)
         runner = StepRunner(job, kit)
         accounts = None if 1 in remaining else runner.present_accounts()
@@ -77,7 +82,7 @@ def sync_job_run(
         error = ""
     except StepFailed as exc:
         error = str(exc)
-    except PartnerError as exc:  # the integration cannot be called at all
+    except (PartnerError, IntegrationDisabled) as exc:  # the integration cannot be called
         error = str(exc)
     except SyncAbandoned:
         return SyncJob.objects.get(pk=job_id)

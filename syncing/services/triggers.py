@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from integration_hub.services.errors import IntegrationDisabled
 from integration_hub.system_settings import setting_get
 
 from ..models import Account, Connection, SyncJob
@@ -31,12 +32,18 @@ logger = logging.getLogger("syncing")
 
 
 def _connections() -> QuerySet[Connection]:
-    return Connection.objects.filter(integration__enabled=True).order_by("id")
+    """Scheduled and organisation-wide triggers skip disabled integrations (never called)."""
+    return (
+        Connection.objects.filter(integration__enabled=True)
+        .select_related("integration")
+        .order_by("id")
+    )
 
 
-def _holding(**account_filters) -> QuerySet[Connection]:
+def _holding(connections=None, **account_filters) -> QuerySet[Connection]:
     accounts = Account.objects.filter(connection=OuterRef("pk"), is_present=True)
-    return _connections().filter(Exists(accounts.filter(**account_filters)))
+    connections = _connections() if connections is None else connections
+    return connections.filter(Exists(accounts.filter(**account_filters)))
 
 
 def _request_each(connections, kind: str, acting_user=None) -> list[Connection]:
@@ -45,6 +52,23 @@ def _request_each(connections, kind: str, acting_user=None) -> list[Connection]:
         sync_request(connection=connection, kind=kind, acting_user=acting_user)
         requested.append(connection)
     return requested
+
+
+def _request_enabled(connections, kind: str, acting_user) -> list[Connection]:
+    """A manual trigger over several connections: those on an enabled integration are
+    queued, the others skipped (never called); IntegrationDisabled naming the integrations
+    when there were connections and every one is disabled."""
+    connections = list(connections)
+    enabled = [c for c in connections if c.integration.enabled]
+    if connections and not enabled:
+        raise IntegrationDisabled(*sorted({c.integration.name for c in connections}))
+    return _request_each(enabled, kind, acting_user)
+
+
+def sync_now_each(*, connections, acting_user) -> list[Connection]:
+    """Sync now of several connections (all of a user's, from the API or the dashboard): a
+    full sync of each whose integration is enabled."""
+    return _request_enabled(connections, SyncJob.Kind.ALL, acting_user)
 
 
 def sync_on_sign_in(*, user) -> list[Connection]:
@@ -69,10 +93,12 @@ def sync_on_sign_in(*, user) -> list[Connection]:
 
 def sync_account_request(*, customer_id: str, acting_user) -> list[Connection]:
     """Sync Account (reference 000): an account sync, then an invoice sync, of every
-    connection holding an account with this customerId. System Admin / System Config reach
+    connection holding an account with this customerId whose integration is enabled
+    (IntegrationDisabled when each holding one is disabled). System Admin / System Config reach
     every integration; an integration's service user reaches that integration's
     connections; anyone else is refused."""
-    connections = _holding(customer_id=customer_id)
+    everywhere = Connection.objects.select_related("integration").order_by("id")
+    connections = _holding(everywhere, customer_id=customer_id)
     if not user_may_sync_every_connection(acting_user):
         integration_ids = list(acting_user.service_integrations.values_list("pk", flat=True))
         if not integration_ids:
@@ -81,7 +107,7 @@ def sync_account_request(*, customer_id: str, acting_user) -> list[Connection]:
                 "Sync Account."
             )
         connections = connections.filter(integration_id__in=integration_ids)
-    return _request_each(connections, SyncJob.Kind.ACCOUNT_INVOICES, acting_user)
+    return _request_enabled(connections, SyncJob.Kind.ACCOUNT_INVOICES, acting_user)
 
 
 def account_sync_nightly() -> list[Connection]:

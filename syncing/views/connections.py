@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from integration_hub.models import Integration
 from integration_hub.outbound import OutboundError
+from integration_hub.services.errors import IntegrationDisabled
 from integration_hub.views import safe_next, wants_json
 
 from ..models import SyncJob, VerifiedIdentity
@@ -36,6 +37,7 @@ from ..services.connections import (
 )
 from ..services.identities import identity_bankid_start
 from ..services.sync_jobs import sync_request
+from ..services.triggers import sync_now_each
 from .live import partner_problem
 
 PERSONAL_NUMBER = r"^[0-9]{10,12}$"
@@ -195,19 +197,33 @@ def _sync_answer(request, connections, *, back: str):
     return redirect(back)
 
 
+def _sync_refused(request, error: IntegrationDisabled, *, back: str):
+    """A disabled integration is never called: the page says so (409 to the script)."""
+    if wants_json(request):
+        return JsonResponse({"detail": str(error)}, status=409)
+    messages.error(request, f"Not synced: {error}")
+    return redirect(back)
+
+
 @login_required
 @require_POST
 def connection_sync(request, connection_id: int):
     connection = connection_of(user=request.user, connection_id=connection_id)
-    sync_request(connection=connection, kind=SyncJob.Kind.ALL, acting_user=request.user)
     back = safe_next(request, reverse("connection-detail", args=[connection.pk]))
+    try:
+        sync_request(connection=connection, kind=SyncJob.Kind.ALL, acting_user=request.user)
+    except IntegrationDisabled as error:
+        return _sync_refused(request, error, back=back)
     return _sync_answer(request, [connection], back=back)
 
 
 @login_required
 @require_POST
 def connections_sync_all(request):
-    connections = connections_with_last_sync(user=request.user)
-    for connection in connections:
-        sync_request(connection=connection, kind=SyncJob.Kind.ALL, acting_user=request.user)
+    try:
+        connections = sync_now_each(
+            connections=connections_with_last_sync(user=request.user), acting_user=request.user
+        )
+    except IntegrationDisabled as error:
+        return _sync_refused(request, error, back="dashboard")
     return _sync_answer(request, connections, back="dashboard")

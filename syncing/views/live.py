@@ -14,14 +14,25 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from integration_hub.charts import finite_number, series_svg
+from integration_hub.services.errors import IntegrationDisabled
 
 from ..models import Account
 from ..organisation_kit import PartnerError, PartnerRateLimited
 from ..selectors import connection_of
 from ..services import live
 
+# What keeps a page's live read or write from the partner: the partner failing, or the
+# integration being disabled (then never called, and the page says so with a 409).
+PARTNER_PROBLEMS = (PartnerError, IntegrationDisabled)
 
-def partner_problem(exc: PartnerError) -> str:
+
+def _problem_status(exc) -> int:
+    return 409 if isinstance(exc, IntegrationDisabled) else 502
+
+
+def partner_problem(exc: PartnerError | IntegrationDisabled) -> str:
+    if isinstance(exc, IntegrationDisabled):
+        return str(exc)
     if isinstance(exc, PartnerRateLimited) and exc.retry_after:
         return f"The partner is busy; try again in {int(exc.retry_after)} seconds."
     return f"The partner's Organisation Kit failed: {exc}"
@@ -61,8 +72,8 @@ def account_invoices(request, connection_id: int, account_id: str):
         )
     except live.NotFoundHere as exc:
         raise Http404(str(exc)) from None
-    except PartnerError as exc:
-        problem, status = partner_problem(exc), 502
+    except PARTNER_PROBLEMS as exc:
+        problem, status = partner_problem(exc), _problem_status(exc)
     return render(
         request,
         "syncing/account_invoices.html",
@@ -109,7 +120,7 @@ def service_detail(request, connection_id: int, service_id: str):
         default_days=live.SERIES_DAYS_DEFAULT, max_days=live.SERIES_DAYS_MAX
     )
     is_owner = service.location.account.role == Account.Role.OWNER
-    charts, problems = [], []
+    charts, problems, status = [], [], 200
     reads = [("Measurements", live.measurements_live, "unit")]
     if is_owner:
         reads.append(("Cost", live.cost_live, "currency"))
@@ -120,8 +131,9 @@ def service_detail(request, connection_id: int, service_id: str):
             )
         except live.NotFoundHere:
             continue
-        except PartnerError as exc:
+        except PARTNER_PROBLEMS as exc:
             problems.append(f"{title}: {partner_problem(exc)}")
+            status = _problem_status(exc)
             continue
         charts.append(_chart(title, body, unit_key=unit_key, service=service))
     return render(
@@ -137,7 +149,7 @@ def service_detail(request, connection_id: int, service_id: str):
             "from_date": from_date,
             "to_date": to_date,
         },
-        status=502 if problems else 200,
+        status=status,
     )
 
 
@@ -186,7 +198,7 @@ def _form_write(request, connection, form, *, failed: str, write):
             done = write(form.cleaned_data)
         except live.NotFoundHere as exc:
             raise Http404(str(exc)) from None
-        except PartnerError as exc:
+        except PARTNER_PROBLEMS as exc:
             messages.error(request, f"{failed} {partner_problem(exc)}")
         else:
             messages.success(request, done)

@@ -185,7 +185,7 @@ def test_a_long_queue_is_read_500_events_at_a_time(anna, synced_connection, api_
     assert int(rest[0]["id"]) > int(first[-1]["id"])
 
 
-def test_an_account_owner_sees_everything_and_a_guest_only_locations_and_services(
+def test_an_account_owner_sees_everything_and_a_guest_only_locations_services_and_itself(
     anna, synced_connection, api_as
 ):
     response = api_as(anna).get(f"/api/v1/connections/{synced_connection.pk}/accounts/")
@@ -205,7 +205,43 @@ def test_an_account_owner_sees_everything_and_a_guest_only_locations_and_service
     assert guest_service["costId"] is None
     assert guest_service["agreements"] is None
     assert guest_service["products"] is None
-    assert guest["users"] is None
+    # A guest sees its own entry (its userId, to update its phone and email), no one else.
+    assert [(u["id"], u["role"]) for u in guest["users"]] == [("U1", "GUEST")]
+
+
+def test_a_guest_only_learns_its_own_user_id_from_the_mirror_and_updates_itself_through_it(
+    anna, kit_integration, partner, connect, tasks, api_as
+):
+    del partner.accounts["A1"]  # Anna is only a GUEST (of A2, owned by Erik)
+    connection = connect(anna, kit_integration)
+    tasks.run()
+    client = api_as(anna)
+    mirror = f"/api/v1/connections/{connection.pk}/accounts/"
+
+    [account] = client.get(mirror).json()["results"]
+    assert account["role"] == "GUEST"
+    [own] = account["users"]
+    assert (own["id"], own["role"], own["name"]) == ("U1", "GUEST", "Anna")
+
+    response = client.patch(
+        f"/api/v1/connections/{connection.pk}/users/{own['id']}/",
+        {"phoneNumber": "+46 70 555 12 12", "emailAddress": "anna@home.se"},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+    assert "PATCH users/U1" in partner.calls
+    [own] = client.get(mirror).json()["results"][0]["users"]
+    assert (own["id"], own["phoneNumber"], own["emailAddress"]) == (
+        "U1",
+        "+46 70 555 12 12",
+        "anna@home.se",
+    )
+    # Erik, the account's owner, is neither listed to her nor hers to update.
+    other = client.patch(
+        f"/api/v1/connections/{connection.pk}/users/U2/", {"phoneNumber": "+4670"}, format="json"
+    )
+    assert other.status_code == 403
 
 
 def test_bankid_at_an_integration_that_is_not_an_organisation_kit_is_a_400(anna, api_as):
