@@ -11,8 +11,12 @@ def accounting_panel_visible(user) -> bool:
 
 def accounting_panel_context(request) -> dict:
     from .selectors import accounting_integrations_of
+    from .views import history_url
 
-    return {"integrations": accounting_integrations_of(subscribers_owned_by(request.user))}
+    integrations = accounting_integrations_of(subscribers_owned_by(request.user))
+    for integration in integrations:  # what the panel's script follows a sync through
+        integration.history_url = history_url(integration)
+    return {"integrations": integrations}
 
 
 def record_outcomes(user, since) -> dict:

@@ -26,6 +26,14 @@ from .services.sync import SyncConflict, packets_resend, sync_request
 RECORDS_PER_PAGE = 20
 
 
+def history_url(accounting_integration: AccountingIntegration) -> str:
+    """Where the pages' script follows the integration's syncs: its History (reference 004)."""
+    return (
+        f"/Subscriber_{accounting_integration.subscriber_id}/AccountingIntegration/"
+        f"Type_{accounting_integration.integration_type}/History"
+    )
+
+
 def _owned_integration(request: HttpRequest, accounting_integration_id) -> AccountingIntegration:
     return accounting_integration_owned(
         user=request.user, accounting_integration_id=int(accounting_integration_id)
@@ -74,10 +82,7 @@ def integration_detail(request: HttpRequest, accounting_integration_id: int):
             "records": records,
             "latest": latest,
             "is_active": bool(latest and latest.status in SyncRecord.ACTIVE),
-            "history_url": (
-                f"/Subscriber_{accounting_integration.subscriber_id}/AccountingIntegration/"
-                f"Type_{accounting_integration.integration_type}/History"
-            ),
+            "history_url": history_url(accounting_integration),
         },
     )
 

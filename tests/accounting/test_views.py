@@ -78,6 +78,32 @@ def test_sync_now_in_the_background_answers_202_then_409_while_it_is_queued(
     assert SyncRecord.objects.count() == 1
 
 
+def test_the_dashboard_panel_follows_a_queued_sync_through_history_even_after_a_plain_post(
+    client, owner, accounting_integration, tasks
+):
+    """Without the page's script Sync now posts the form and comes back to the dashboard; the
+    dashboard then tells the script to follow the queued record through its History."""
+    client.force_login(owner)
+
+    response = client.post(f"/accounting/{accounting_integration.pk}/sync/", follow=True)
+
+    assert response.redirect_chain[-1][0] == "/"
+    row = response.content.decode().split(
+        f'data-accounting-integration="{accounting_integration.pk}"'
+    )[1]
+    row = row.split("</li>")[0]
+    history = (
+        f"/Subscriber_{accounting_integration.subscriber_id}/AccountingIntegration/"
+        f"Type_{accounting_integration.integration_type}/History"
+    )
+    assert f'data-history-url="{history}"' in row
+    assert 'data-active="true"' in row
+    assert "data-sync-form" in row
+    assert client.get(history, HTTP_ACCEPT="application/json").json()["results"][0]["status"] == (
+        "Queued"
+    )
+
+
 def test_resend_from_the_page_queues_the_failed_packets_and_says_what_still_lacks_a_map(
     client, owner, accounting_integration, tasks
 ):

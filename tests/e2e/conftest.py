@@ -128,3 +128,22 @@ def sign_in() -> Callable:
         page.get_by_role("button", name="Sign in").click()
 
     return fill
+
+
+@pytest.fixture
+def cluster():
+    """A real cluster beside the live server, running what this process queues too."""
+    from tests.reliability.cluster import run_cluster
+
+    with run_cluster(workers=2) as cluster, cluster.receiving_this_process_tasks():
+        yield cluster
+
+
+@pytest.fixture
+def organisation(base_url, owner):
+    """The simulator as an organisation, and the owner verified as Anna Lind, its customer."""
+    from syncing.demo import DEMO_PERSONAL_NUMBER, demo_integration_ensure
+    from syncing.services.identities import identity_verify
+
+    identity_verify(user=owner, personal_number=DEMO_PERSONAL_NUMBER)
+    return demo_integration_ensure(base_url=base_url)

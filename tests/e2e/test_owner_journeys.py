@@ -9,11 +9,9 @@ from playwright.sync_api import expect
 
 from accounting.demo import accounting_demo_setup
 from accounting.models import SyncRecord
-from syncing.demo import DEMO_PERSONAL_NUMBER, demo_integration_ensure
+from syncing.demo import DEMO_PERSONAL_NUMBER
 from syncing.models import Connection
-from syncing.services.identities import identity_verify
 from tests.accounting.conftest import _post_order
-from tests.reliability.cluster import run_cluster
 
 from .conftest import PHONE
 
@@ -45,19 +43,6 @@ ACCESSIBILITY_PROBLEMS = """() => {
 }"""
 # What a page sets on itself: still there after a sync only if the page never reloaded.
 NO_RELOAD_MARK = "window.__noReload = 'still the same page'"
-
-
-@pytest.fixture
-def cluster():
-    with run_cluster(workers=2) as cluster, cluster.receiving_this_process_tasks():
-        yield cluster
-
-
-@pytest.fixture
-def organisation(base_url, owner):
-    """The simulator as an organisation, and the owner verified as Anna Lind, its customer."""
-    identity_verify(user=owner, personal_number=DEMO_PERSONAL_NUMBER)
-    return demo_integration_ensure(base_url=base_url)
 
 
 def test_an_owner_connects_syncs_and_watches_it_succeed_without_a_reload(
@@ -126,6 +111,29 @@ def test_an_owner_runs_an_accounting_sync_and_sees_its_packets(
     screenshot(page, "accounting-history")
 
 
+def test_sync_now_on_the_dashboards_accounting_panel_is_followed_to_its_outcome_live(
+    page, owner, base_url, cluster, sign_in, screenshot
+):
+    accounting_integration = accounting_demo_setup(base_url=base_url)
+    _post_order("T1", payments=(("VISA", "21.60"),))
+    sign_in(page, owner)
+    row = page.locator(f"[data-accounting-integration='{accounting_integration.pk}']")
+    expect(row.locator("[data-record-status]")).to_have_text("Never synced")
+    page.evaluate(NO_RELOAD_MARK)
+
+    row.get_by_role("button", name="Sync now").click()
+
+    # Sent in the background: no page came back with a "Sync queued" message...
+    expect(row.locator("[data-record-status]")).to_have_text("Success", timeout=90_000)
+    assert page.evaluate("window.__noReload") == "still the same page"
+    expect(page.get_by_role("status")).to_have_count(0)
+    # ...and the row shows what the finished record says, as a fresh page would.
+    expect(row).to_contain_text("1 order", timeout=15_000)
+    record = SyncRecord.objects.get(accounting_integration=accounting_integration)
+    assert record.status == SyncRecord.Status.SUCCESS
+    screenshot(page, "dashboard-accounting-synced")
+
+
 def test_an_owner_neither_sees_nor_reaches_data_sync(page, owner, sign_in, screenshot):
     sign_in(page, owner)
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
@@ -189,7 +197,7 @@ def test_an_owner_syncs_from_the_keyboard_alone(page, owner, organisation, clust
     cluster.wait_until(lambda: Connection.objects.get(pk=connection.pk).status == "SUCCESS")
     sign_in(page, owner)
 
-    sync_button = page.get_by_role("button", name=f"Sync {organisation.name} now")
+    sync_button = page.get_by_role("button", name=f"Sync now: {organisation.name}")
     for _ in range(30):  # Tab through the page until the button has the focus
         page.keyboard.press("Tab")
         if sync_button.evaluate("el => el === document.activeElement"):

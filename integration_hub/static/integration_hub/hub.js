@@ -40,7 +40,8 @@
     });
   }
 
-  // Replace the element of this id with the one of a fresh copy of the page (no reload).
+  // Replace what the element of this id holds with what it holds in a fresh copy of the page
+  // (no reload; the element itself stays, so a live region it is keeps announcing).
   async function refreshFragment(id) {
     const target = document.getElementById(id);
     if (!target) return;
@@ -49,8 +50,8 @@
     const doc = new DOMParser().parseFromString(await response.text(), "text/html");
     const fresh = doc.getElementById(id);
     if (fresh) {
-      target.replaceWith(fresh);
-      fillTimes(fresh);
+      target.replaceChildren(...fresh.childNodes);
+      fillTimes(target);
     }
   }
 
@@ -163,26 +164,42 @@
   }
 
   // ---- accounting syncs, followed through their History --------------------------------
+  // The integration's page and each integration of the dashboard's panel: `root` carries the
+  // History URL, whether a sync is under way, and the id of the part to refresh at its end.
+  const RECORD_STATUS_NAMES = { Queued: "Queued", InProgress: "In progress", Success: "Success", Failed: "Failed" };
+
   function accountingWatcher(root) {
     const url = root.dataset.historyUrl;
-    const status = root.querySelector("[data-record-status]");
     let delay = 2000;
+    let timer = null;
+    let asking = false; // a request is on its way
+    let again = false; // a sync started meanwhile: what that request finds may be the last one
+
+    function showStatus(value, text) {
+      // looked up each time: refreshing the page's part replaces it
+      const status = root.querySelector("[data-record-status]");
+      if (!status) return;
+      if (value) status.dataset.status = value;
+      status.textContent = text;
+    }
+
     async function poll() {
+      timer = null;
+      asking = true;
+      again = false;
       let done = false;
       try {
         const response = await fetch(`${url}?pageSize=1`, { headers: { Accept: "application/json" } });
         if (response.status === 401 || response.status === 403) {
-          if (status) status.textContent = "Sign in again to follow this sync.";
+          asking = false;
+          showStatus(null, "Sign in again to follow this sync.");
           return; // not allowed any more: stop asking
         }
         if (!response.ok) delay = Math.min(delay * 2, 30000);
         if (response.ok) {
           const page = await response.json();
           const latest = page.results[0];
-          if (latest && status) {
-            status.dataset.status = latest.status;
-            status.textContent = { Queued: "Queued", InProgress: "In progress", Success: "Success", Failed: "Failed" }[latest.status] || latest.status;
-          }
+          if (latest && !again) showStatus(latest.status, RECORD_STATUS_NAMES[latest.status] || latest.status);
           done = !latest || (latest.status !== "Queued" && latest.status !== "InProgress");
           const hinted = Number(response.headers.get("Retry-After"));
           delay = hinted > 0 ? hinted * 1000 : Math.min(delay * 1.5, 15000);
@@ -190,23 +207,28 @@
       } catch (error) {
         delay = Math.min(delay * 2, 30000);
       }
-      if (done) {
-        await refreshFragment("history");
+      asking = false;
+      if (again) {
+        timer = setTimeout(poll, 1000);
+      } else if (done) {
         root.dataset.active = "false";
+        if (root.dataset.refresh) await refreshFragment(root.dataset.refresh);
       } else {
-        setTimeout(poll, delay);
+        timer = setTimeout(poll, delay);
       }
     }
     function start() {
-      if (status) {
-        status.dataset.status = "Queued";
-        status.textContent = "Queued";
-      }
+      showStatus("Queued", "Queued");
       root.dataset.active = "true";
       delay = 1000;
-      setTimeout(poll, delay);
+      if (asking) {
+        again = true;
+        return;
+      }
+      clearTimeout(timer);
+      timer = setTimeout(poll, delay);
     }
-    if (root.dataset.active === "true") setTimeout(poll, delay);
+    if (root.dataset.active === "true") timer = setTimeout(poll, delay);
     return { start };
   }
 
