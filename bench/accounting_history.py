@@ -88,7 +88,8 @@ def main() -> None:
         )
         print(f"  size ratio 100,000 / 100: {large_size / small_size:.2f}  (budget: 1.00)")
         print(
-            f"  time ratio 100,000 / 100: {large_time / small_time:.2f}  (budget: equal within noise)"
+            f"  time ratio 100,000 / 100: {large_time / small_time:.2f}"
+            "  (budget: equal within noise)"
         )
 
 
