@@ -1,7 +1,8 @@
 """Change capture (reference 003, "Pending Queues"): receivers of the core's domain signals
 that write to the pending queues in the transaction of the change itself, so a rolled-back
 change leaves nothing queued. Nothing is captured while DataSyncEnabled is false (a cached
-setting: no query per save)."""
+setting: no query per save); the purge of a deleted or merged-away customer's records runs
+whatever the setting, so a deleted customer's data is never sent later."""
 
 import threading
 import time
@@ -39,7 +40,9 @@ def is_capturing() -> bool:
 
 def customer_records_purge(*, subscriber_id: int, customer_key: str) -> int:
     """Reference 003: deleting a customer first deletes all its records in the pending and
-    progress queues (customer and transaction records alike)."""
+    progress queues (customer and transaction records alike, dead letters included). Runs
+    whether or not Data Sync is enabled: records queued while it was enabled would otherwise
+    be sent by a later run (an explicit run ignores DataSyncEnabled) or after re-enabling."""
     removed = 0
     for model in (CustomerPendingRecord, TransactionPendingRecord, ProgressRecord):
         removed += model.objects.filter(
@@ -65,7 +68,10 @@ def _customer_capture(customer: Customer, action: str, *, is_new: bool = False) 
 
 
 def _customer_delete_capture(*, subscriber_id: int, customer_id: str) -> None:
+    """Purge the customer's queued records, then (only while capturing) queue its DELETE."""
     customer_records_purge(subscriber_id=subscriber_id, customer_key=customer_id)
+    if not is_capturing():
+        return
     _record_insert(
         CustomerPendingRecord,
         object_name=ObjectName.CUSTOMER,
@@ -89,17 +95,16 @@ def on_customer_changed(sender, *, customer, **kwargs) -> None:
 
 
 def on_customer_deleted(sender, *, subscriber_id, customer_id, **kwargs) -> None:
-    if is_capturing():
-        _customer_delete_capture(subscriber_id=subscriber_id, customer_id=customer_id)
+    _customer_delete_capture(subscriber_id=subscriber_id, customer_id=customer_id)
 
 
 def on_customers_merged(sender, *, merged, customer, **kwargs) -> None:
-    """Reference 003 mergeCustomers: DELETE for each merged id, CREATE for the new one."""
-    if not is_capturing():
-        return
+    """Reference 003 mergeCustomers: DELETE for each merged id, CREATE for the new one. The
+    merged-away customers' records are purged even while Data Sync is disabled."""
     for _pk, customer_id in merged:
         _customer_delete_capture(subscriber_id=customer.subscriber_id, customer_id=customer_id)
-    _customer_capture(customer, Action.CREATE)
+    if is_capturing():
+        _customer_capture(customer, Action.CREATE)
 
 
 def on_order_posted(sender, *, order: Order, **kwargs) -> None:
