@@ -51,8 +51,10 @@ def _serve(port_queue) -> None:
 
 
 def queue_records(count: int) -> None:
+    from django.db import transaction
+
     from datasync.models import CustomerPendingRecord
-    from datasync.services.capture import capture_order_next
+    from datasync.services.queues import capture_number_next
 
     sample = {
         "customerID": "C0",
@@ -61,22 +63,23 @@ def queue_records(count: int) -> None:
         "customerNotes": {"customerNote": []},
     }
     batch = []
-    for n in range(count):
-        batch.append(
-            CustomerPendingRecord(
-                object_name="Customer",
-                unique_id=f"C{n}",
-                action="UPDATE",
-                json_object={**sample, "customerID": f"C{n}"},
-                capture_order=capture_order_next(),
-                subscriber_id=1,
-                customer_key=f"C{n}",
+    with transaction.atomic():  # capture numbers come from the database: one commit
+        for n in range(count):
+            batch.append(
+                CustomerPendingRecord(
+                    object_name="Customer",
+                    unique_id=f"C{n}",
+                    action="UPDATE",
+                    json_object={**sample, "customerID": f"C{n}"},
+                    capture_order=capture_number_next(),
+                    subscriber_id=1,
+                    customer_key=f"C{n}",
+                )
             )
-        )
-        if len(batch) == 5000:
-            CustomerPendingRecord.objects.bulk_create(batch)
-            batch = []
-    CustomerPendingRecord.objects.bulk_create(batch)
+            if len(batch) == 5000:
+                CustomerPendingRecord.objects.bulk_create(batch)
+                batch = []
+        CustomerPendingRecord.objects.bulk_create(batch)
 
 
 def drain(count: int, per_request: int) -> float:

@@ -21,7 +21,9 @@ class QueueRecord(TimeStampedModel):
     """A captured change. `unique_id` is the business id of the changed object (reference 003:
     the customer ID, or the retail transaction id); `subscriber_id` + `customer_key` name the
     customer the record belongs to, so that a customer's records keep their order and are
-    purged with it. `capture_order` orders records across both pending queues."""
+    purged with it. `capture_order` is the capture number, taken from the one database
+    sequence shared by both pending queues (services/queues.capture_number_next) under the
+    customer's row lock: it orders delivery and is the message's `uniqueId`."""
 
     object_name = models.CharField(max_length=20, choices=ObjectName.choices)
     unique_id = models.CharField(max_length=64)
@@ -65,9 +67,9 @@ class TransactionPendingRecord(QueueRecord):
 
 
 class ProgressRecord(QueueRecord):
-    """A record being delivered. Its id is the message's `uniqueId`: the same on every retry,
-    so receivers deduplicate on it. Rows are inserted in capture order, so id order is the
-    delivery order. A delivered record is deleted."""
+    """A record being delivered. Its id is its capture number (`capture_order`, written
+    explicitly by the move), the message's `uniqueId`: the same on every retry, so receivers
+    deduplicate on it, and id order is the delivery order. A delivered record is deleted."""
 
     id = models.BigAutoField(primary_key=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -87,6 +89,19 @@ class ProgressRecord(QueueRecord):
                 name="ds_progress_dead_letters",
             ),
         ]
+
+
+class CaptureCounter(models.Model):
+    """The capture sequence where the database has no sequences (SQLite, which serialises
+    writers anyway): one row whose `value` is the last capture number given. On PostgreSQL
+    the sequence `datasync_capture_seq` is used instead (no row lock held to commit, so
+    capturing transactions never wait on each other for it)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"capture number {self.value}"
 
 
 class SyncRun(TimeStampedModel):

@@ -83,7 +83,9 @@ def customer_json(customer: Customer, *, is_new: bool = False) -> dict:
     return {
         "customerID": customer.customer_id,
         "signupDate": customer.signup_date.isoformat() if customer.signup_date else None,
-        "retailStoreID": _or_none(customer.retail_store_id),
+        # The subscriber's id: customer ids are unique only per subscriber, so receivers tell
+        # businesses apart by it.
+        "retailStoreID": str(customer.subscriber_id),
         "customerClass": _or_none(customer.customer_class),
         "prospect": customer.prospect,
         "lastUpdateInfo": (
@@ -150,6 +152,7 @@ def transaction_json(order: Order) -> dict:
     return {
         "retailTransactionId": order.retail_transaction_id,
         "customerId": order.customer.customer_id if order.customer_id else None,
+        "retailStoreID": str(order.subscriber_id),
         "businessDate": order.business_date.isoformat(),
         "currencyTypeCode": order.currency,
         "subtotal": str(order.subtotal),

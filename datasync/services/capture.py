@@ -1,10 +1,8 @@
 """Change capture (reference 003, "Pending Queues"): receivers of the core's domain signals
 that write to the pending queues in the transaction of the change itself, so a rolled-back
 change leaves nothing queued. Nothing is captured while DataSyncEnabled is false (a cached
-setting: no query per save)."""
-
-import threading
-import time
+setting: no query per save); the purge of a deleted or merged-away customer's records runs
+whatever the setting, so a deleted customer's data is never sent later."""
 
 from integration_hub.models import Customer, Order
 from integration_hub.system_settings import setting_get
@@ -18,19 +16,7 @@ from ..models import (
     TransactionPendingRecord,
 )
 from ..payloads import customer_json, transaction_json
-from .queues import pending_record_insert
-
-_order_lock = threading.Lock()
-_last_order = 0
-
-
-def capture_order_next() -> int:
-    """A strictly increasing number in this process, close to the wall clock in microseconds,
-    so that records of both pending queues merge in the order they were captured."""
-    global _last_order
-    with _order_lock:
-        _last_order = max(_last_order + 1, time.time_ns() // 1000)
-        return _last_order
+from .queues import capture_number_next, pending_record_insert
 
 
 def is_capturing() -> bool:
@@ -39,7 +25,9 @@ def is_capturing() -> bool:
 
 def customer_records_purge(*, subscriber_id: int, customer_key: str) -> int:
     """Reference 003: deleting a customer first deletes all its records in the pending and
-    progress queues (customer and transaction records alike)."""
+    progress queues (customer and transaction records alike, dead letters included). Runs
+    whether or not Data Sync is enabled: records queued while it was enabled would otherwise
+    be sent by a later run (an explicit run ignores DataSyncEnabled) or after re-enabling."""
     removed = 0
     for model in (CustomerPendingRecord, TransactionPendingRecord, ProgressRecord):
         removed += model.objects.filter(
@@ -48,24 +36,44 @@ def customer_records_purge(*, subscriber_id: int, customer_key: str) -> int:
     return removed
 
 
+def _customer_lock(pk: int) -> Customer | None:
+    """Lock the customer's row for the rest of the capturing transaction (PostgreSQL; SQLite
+    serialises writers) and read it as committed: a concurrent change of this customer
+    commits before this returns, so its capture number is lower and this JSON includes it."""
+    return Customer.objects.select_for_update().filter(pk=pk).order_by().first()
+
+
 def _record_insert(model: type[QueueRecord], **values) -> None:
-    pending_record_insert(model, capture_order=capture_order_next(), **values)
+    """Queue a record with the next capture number; the caller holds the customer's lock."""
+    pending_record_insert(model, capture_order=capture_number_next(), **values)
 
 
-def _customer_capture(customer: Customer, action: str, *, is_new: bool = False) -> None:
+def _customer_capture(
+    customer: Customer, action: str, *, is_new: bool = False, is_locked: bool = False
+) -> None:
+    # A new customer's row is this transaction's own insert: no one else can change it.
+    locked = customer if is_new or is_locked else (_customer_lock(customer.pk) or customer)
     _record_insert(
         CustomerPendingRecord,
         object_name=ObjectName.CUSTOMER,
-        unique_id=customer.customer_id,
+        unique_id=locked.customer_id,
         action=action,
-        json_object=customer_json(customer, is_new=is_new),
+        json_object=customer_json(locked, is_new=is_new),
         subscriber_id=customer.subscriber_id,
         customer_key=customer.customer_id,
     )
 
 
-def _customer_delete_capture(*, subscriber_id: int, customer_id: str) -> None:
+def _customer_delete_capture(
+    *, subscriber_id: int, customer_id: str, pk: int | None = None
+) -> None:
+    """Purge the customer's queued records, then (only while capturing) queue its DELETE.
+    `pk`: the row to lock first (a merge has locked its customers already)."""
+    if pk is not None:
+        _customer_lock(pk)
     customer_records_purge(subscriber_id=subscriber_id, customer_key=customer_id)
+    if not is_capturing():
+        return
     _record_insert(
         CustomerPendingRecord,
         object_name=ObjectName.CUSTOMER,
@@ -88,18 +96,17 @@ def on_customer_changed(sender, *, customer, **kwargs) -> None:
         _customer_capture(customer, Action.UPDATE)
 
 
-def on_customer_deleted(sender, *, subscriber_id, customer_id, **kwargs) -> None:
-    if is_capturing():
-        _customer_delete_capture(subscriber_id=subscriber_id, customer_id=customer_id)
+def on_customer_deleted(sender, *, subscriber_id, customer_id, pk=None, **kwargs) -> None:
+    _customer_delete_capture(subscriber_id=subscriber_id, customer_id=customer_id, pk=pk)
 
 
 def on_customers_merged(sender, *, merged, customer, **kwargs) -> None:
-    """Reference 003 mergeCustomers: DELETE for each merged id, CREATE for the new one."""
-    if not is_capturing():
-        return
+    """Reference 003 mergeCustomers: DELETE for each merged id, CREATE for the new one. The
+    merged-away customers' records are purged even while Data Sync is disabled."""
     for _pk, customer_id in merged:
         _customer_delete_capture(subscriber_id=customer.subscriber_id, customer_id=customer_id)
-    _customer_capture(customer, Action.CREATE)
+    if is_capturing():
+        _customer_capture(customer, Action.CREATE)
 
 
 def on_order_posted(sender, *, order: Order, **kwargs) -> None:
@@ -107,7 +114,10 @@ def on_order_posted(sender, *, order: Order, **kwargs) -> None:
     appears in both tables)."""
     if not is_capturing():
         return
-    customer = order.customer if order.customer_id else None
+    # The customer's row is locked before either number is taken: a change of the customer
+    # still open in another transaction commits first, is numbered first and is sent first,
+    # and the UPDATE below reads the customer as it then is.
+    customer = (_customer_lock(order.customer_id) or order.customer) if order.customer_id else None
     _record_insert(
         TransactionPendingRecord,
         object_name=ObjectName.TRANSACTION,
@@ -118,8 +128,4 @@ def on_order_posted(sender, *, order: Order, **kwargs) -> None:
         customer_key=customer.customer_id if customer else "",
     )
     if customer is not None:
-        # The customer as committed, read under its row lock: a change of the customer still
-        # open in another transaction (captured earlier, so sent first) commits before this
-        # is read and captured after it, so the receiver never ends with the older state.
-        locked = Customer.objects.select_for_update().filter(pk=customer.pk).first()
-        _customer_capture(locked or customer, Action.UPDATE)
+        _customer_capture(customer, Action.UPDATE, is_locked=True)

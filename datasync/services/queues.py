@@ -12,12 +12,18 @@ import functools
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import F, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from ..models import CustomerPendingRecord, ProgressRecord, QueueRecord, TransactionPendingRecord
+from ..models import (
+    CaptureCounter,
+    CustomerPendingRecord,
+    ProgressRecord,
+    QueueRecord,
+    TransactionPendingRecord,
+)
 
 QUEUE_COLUMNS = (
     "object_name",
@@ -30,9 +36,38 @@ QUEUE_COLUMNS = (
 )
 PENDING_MODELS = (CustomerPendingRecord, TransactionPendingRecord)
 DELETE_CHUNK = 10_000  # ids per DELETE, under SQLite's limit on parameters
+CAPTURE_SEQUENCE = "datasync_capture_seq"  # PostgreSQL; created by migration 0002
 
 
 # -- capture ---------------------------------------------------------------------------------
+
+
+def capture_number_next() -> int:
+    """The next capture number, from the database (never a process clock), shared by both
+    pending queues. PostgreSQL: a sequence. SQLite: the one CaptureCounter row, incremented
+    in the capturing transaction (SQLite already serialises writers)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            cursor.execute(f"SELECT nextval('{CAPTURE_SEQUENCE}')")
+            return cursor.fetchone()[0]
+        table = conn.ops.quote_name(CaptureCounter._meta.db_table)
+        cursor.execute(
+            f"UPDATE {table} SET value = value + 1 WHERE id = 1 RETURNING value"  # noqa: S608
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
+    # The row is missing only after a flush of the tables: continue above every number given.
+    start = max(
+        ProgressRecord.objects.aggregate(n=models.Max("id"))["n"] or 0,
+        *(
+            model.objects.aggregate(n=models.Max("capture_order"))["n"] or 0
+            for model in PENDING_MODELS
+        ),
+    )
+    CaptureCounter.objects.create(id=1, value=start + 1)
+    return start + 1
 
 
 @functools.cache
@@ -67,8 +102,8 @@ def pending_record_insert(model: type[QueueRecord], **values) -> None:
 def pending_batch_move(*, batch_size: int) -> int:
     """Move up to `batch_size` of the earliest pending records to progress, in one
     transaction that deletes them from pending: the claim reads ids only (with
-    FOR UPDATE SKIP LOCKED on PostgreSQL), then one INSERT ... SELECT copies the rows in
-    capture order (so progress ids, hence uniqueIds, follow it) and one DELETE per queue
+    FOR UPDATE SKIP LOCKED on PostgreSQL), then one INSERT ... SELECT copies the rows with
+    their capture numbers as progress ids (hence uniqueIds) and one DELETE per queue
     removes them. Returns how many moved."""
     with transaction.atomic():
         picked = []
@@ -92,8 +127,8 @@ def pending_batch_move(*, batch_size: int) -> int:
 
 
 def _progress_insert(ids: list[list[int]]) -> None:
-    """INSERT INTO progress ... SELECT the pending rows `ids` (customer ids, transaction ids)
-    ordered by capture order, so that the new progress ids follow it."""
+    """INSERT INTO progress ... SELECT the pending rows `ids` (customer ids, transaction ids),
+    each progress id being the record's capture number (its uniqueId)."""
     quote = connection.ops.quote_name
     copied = ", ".join(quote(column) for column in QUEUE_COLUMNS)
     selects, params = [], []
@@ -110,6 +145,7 @@ def _progress_insert(ids: list[list[int]]) -> None:
     columns = ", ".join(
         quote(column)
         for column in (
+            "id",
             "created_at",
             "updated_at",
             *QUEUE_COLUMNS,
@@ -120,7 +156,7 @@ def _progress_insert(ids: list[list[int]]) -> None:
     )
     sql = (
         f"INSERT INTO {quote(ProgressRecord._meta.db_table)} ({columns})"  # noqa: S608
-        f" SELECT %s, %s, {copied}, %s, %s, %s"
+        f" SELECT {quote('capture_order')}, %s, %s, {copied}, %s, %s, %s"
         f" FROM ({' UNION ALL '.join(selects)}) picked"
         f" ORDER BY {quote('capture_order')}, queue, pending_id"
     )

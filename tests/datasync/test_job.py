@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from datasync.models import CustomerPendingRecord, ProgressRecord, SyncRun
+from datasync.services.queues import capture_number_next
 from datasync.services.replay import dead_letters_replay
 from datasync.services.run import datasync_run
 from datasync.services.sample import sample_message_send
@@ -113,11 +114,13 @@ def test_the_progress_queue_is_sent_before_pending_records_are_moved(datasync_on
         return 200, {}, "{}"
 
     mocked_receiver.add_callback("POST", API_URL, callback=answer)
+    number = capture_number_next()  # as a record moved to progress earlier: id = its number
     ProgressRecord.objects.create(
+        id=number,
         object_name="Customer",
         unique_id="OLD",
         action="DELETE",
-        capture_order=1,
+        capture_order=number,
         subscriber_id=1,
         customer_key="OLD",
     )

@@ -1,0 +1,57 @@
+"""Migration 0002: today's queued records get capture numbers in their old order, records in
+the progress queue keep their uniqueId, and no new number repeats one already given. Run for
+real, backwards then forwards, on SQLite or PostgreSQL."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from datasync.models import CustomerPendingRecord, ProgressRecord, TransactionPendingRecord
+from datasync.services.queues import capture_number_next
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLOCK = 1_764_000_000_000_000  # the old clock-based capture_order: microseconds
+
+
+def _migrate(targets) -> None:
+    MigrationExecutor(connection).migrate(targets)
+
+
+def _record(model, unique_id, capture_order, **more):
+    return model.objects.create(
+        object_name="Transaction" if model is TransactionPendingRecord else "Customer",
+        unique_id=unique_id,
+        action="CREATE",
+        json_object={"id": unique_id},
+        capture_order=capture_order,
+        subscriber_id=1,
+        customer_key=more.pop("customer_key", unique_id),
+        **more,
+    )
+
+
+def test_queued_records_are_numbered_in_their_old_order_after_every_id_given():
+    _migrate([("datasync", "0001_initial")])
+    in_flight = _record(ProgressRecord, "P1", CLOCK - 500)
+    delivered = _record(ProgressRecord, "P2", CLOCK - 400)
+    last_given = delivered.id
+    delivered.delete()  # its uniqueId was sent: no later record may reuse it
+    _record(CustomerPendingRecord, "C-late", CLOCK + 300)
+    _record(TransactionPendingRecord, "T1", CLOCK + 100, customer_key="C1")
+    _record(CustomerPendingRecord, "C1", CLOCK + 200)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    in_flight.refresh_from_db()
+    assert in_flight.capture_order == in_flight.id  # its uniqueId stays what was sent
+    numbered = sorted(
+        [
+            *CustomerPendingRecord.objects.values_list("capture_order", "unique_id"),
+            *TransactionPendingRecord.objects.values_list("capture_order", "unique_id"),
+        ]
+    )
+    first = last_given + 1
+    assert numbered == [(first, "T1"), (first + 1, "C1"), (first + 2, "C-late")]
+    assert capture_number_next() == first + 3
