@@ -168,7 +168,9 @@ class Packet(TimeStampedModel):
                 name="packet_state_known",
             ),
         ]
-        indexes = [models.Index(fields=["sync_record", "state"], name="packet_state")]
+        # (record, state, id): History reads the first packets of each state in id order
+        # without reading the others (DESIGN.md, "Accounting").
+        indexes = [models.Index(fields=["sync_record", "state", "id"], name="packet_state")]
 
     def __str__(self) -> str:
         return f"{self.key} ({self.state})"

@@ -191,12 +191,22 @@ PACKETS_SHOWN_PER_RECORD = 25
 _SHOWN_COLUMNS = ("id", "sync_record_id", "key", "state", "response_code", "error", "attempts")
 
 
+# SQLite allows 500 parts in a compound SELECT: 3 states by 150 records per query.
+_RECORDS_PER_QUERY = 150
+
+
 def _first_packets(record_ids: list[int], limit: int) -> list[Packet]:
-    """The first `limit` packets (by id) of each state of each record, in one query whose
-    cost does not grow with a record's packets: each part walks the (record, state) index
-    and stops after `limit` rows. A window over every packet would rank them all."""
-    if not record_ids:
-        return []
+    """The first `limit` packets (by id) of each state of each record, whose cost does not
+    grow with a record's packets: each part walks the (record, state, id) index and stops
+    after `limit` rows (a window over every packet would rank them all). One query for up
+    to 150 records (the default page is 50)."""
+    packets: list[Packet] = []
+    for start in range(0, len(record_ids), _RECORDS_PER_QUERY):
+        packets += _first_packets_query(record_ids[start : start + _RECORDS_PER_QUERY], limit)
+    return packets
+
+
+def _first_packets_query(record_ids: list[int], limit: int) -> list[Packet]:
     table = connection.ops.quote_name(Packet._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _SHOWN_COLUMNS)
     parts, params = [], []

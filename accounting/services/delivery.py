@@ -3,23 +3,22 @@ keys, time slices), always outside any transaction.
 
 - A packet is claimed before it is sent by a committed conditional update (`claimed_until`):
   two deliveries of one record (a Sync and a Resend, two Resends, two clusters) never send
-  the same packet. A claim outlives the longest call; one left by a killed delivery expires
-  and the packet is sent again, with the same key.
+  the same packet, nor a body a Resend has changed since. A claim outlives the longest send;
+  one left by a killed delivery expires and the packet is sent again, with the same key.
 - The body is the packet's payload as canonical JSON, and its idempotency key a UUID (v5) of
   the accounting integration, the packet key and the SHA-256 of that exact body: the same
   body always has the same key, a changed body (a map fixed before Resend) a new one.
 - The slice's deadline is checked before every call: after the slice's first call (so that
   every slice makes progress), a call starts only with its whole timeout left, so a slice
-  ends by its deadline however slow the receiver (by one timeout at most, when its first
-  call is slow: 60 s + OutboundTimeoutSeconds ≤ 180 s, inside django-q2's 240 s). The
-  record's heartbeat is written at most once a second while sending.
+  ends by its deadline however slow the receiver (past it only by its first send, when that
+  one is slow). The record's heartbeat is written at most once a second while sending.
 """
 
 import hashlib
 import json
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import F, Q
 from django.utils import timezone
@@ -61,19 +60,29 @@ def idempotency_key_for(*, accounting_integration_id: int, key: str, payload: di
     return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, name))
 
 
-def _packet_claim(packet_id: int, *, timeout: float) -> bool:
-    """Claim a Pending packet nobody holds (or whose holder's claim expired): committed at
-    once, so that another delivery sees it. False when another delivery has it."""
+def _packet_claim(packet: Packet, *, timeout: float) -> datetime | None:
+    """Claim a Pending packet nobody holds (or whose holder's claim expired), as it was read:
+    committed at once, so that another delivery sees it. Its end time is the claim's token;
+    None when another delivery has it, or when a Resend changed its body since it was read.
+
+    One send may take a token fetch, the POST, and after a 401 both again: the claim lasts
+    four timeouts and a margin."""
     now = timezone.now()
-    return bool(
-        Packet.objects.filter(pk=packet_id, state=Packet.State.PENDING)
+    until = now + timedelta(seconds=4 * timeout) + CLAIM_MARGIN
+    claimed = (
+        Packet.objects.filter(
+            pk=packet.pk, state=Packet.State.PENDING, idempotency_key=packet.idempotency_key
+        )
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + timedelta(seconds=timeout) + CLAIM_MARGIN)
+        .update(claimed_until=until)
     )
+    return until if claimed else None
 
 
-def _packet_send(client: OutboundClient, packet: Packet, *, timeout: float) -> None:
-    """POST one claimed packet; its state says how it went, and the claim ends."""
+def _packet_send(client: OutboundClient, packet: Packet, *, timeout: float, claim) -> None:
+    """POST one claimed packet; its state says how it went, and the claim ends. Written only
+    while the claim is still this delivery's: had it expired and another delivery taken the
+    packet, that delivery's outcome stands."""
     fields = {"state": Packet.State.SENT, "response_code": None, "error": ""}
     try:
         response = client.post(
@@ -93,7 +102,7 @@ def _packet_send(client: OutboundClient, packet: Packet, *, timeout: float) -> N
     except OutboundError as exc:
         fields.update(state=Packet.State.FAILED, error=f"{exc.kind}: {exc}"[:ERROR_CHARS])
     now = timezone.now()
-    Packet.objects.filter(pk=packet.pk).update(
+    Packet.objects.filter(pk=packet.pk, claimed_until=claim).update(
         attempts=F("attempts") + 1, sent_at=now, updated_at=now, claimed_until=None, **fields
     )
 
@@ -127,9 +136,10 @@ def sync_record_deliver(
             if calls and time.monotonic() + timeout > deadline:
                 task_enqueue(DELIVER_TASK, record.pk, task_name=f"Deliver sync record {record.pk}")
                 return record
-            if not _packet_claim(packet.pk, timeout=timeout):
+            claim = _packet_claim(packet, timeout=timeout)
+            if claim is None:
                 continue  # another delivery has it
-            _packet_send(client, packet, timeout=timeout)
+            _packet_send(client, packet, timeout=timeout, claim=claim)
             calls += 1
             if record.status == SyncRecord.Status.IN_PROGRESS and (
                 time.monotonic() - beat >= HEARTBEAT_SECONDS

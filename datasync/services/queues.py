@@ -99,12 +99,14 @@ def pending_record_insert(model: type[QueueRecord], **values) -> None:
 # -- pending to progress ---------------------------------------------------------------------
 
 
-def pending_batch_move(*, batch_size: int) -> int:
+def pending_batch_move(*, batch_size: int) -> tuple[int, int | None]:
     """Move up to `batch_size` of the earliest pending records to progress, in one
     transaction that deletes them from pending: the claim reads ids only (with
     FOR UPDATE SKIP LOCKED on PostgreSQL), then one INSERT ... SELECT copies the rows with
     their capture numbers as progress ids (hence uniqueIds) and one DELETE per queue
-    removes them. Returns how many moved."""
+    removes them. Returns how many moved and the lowest capture number among them (None
+    when none moved): on PostgreSQL a number taken early may commit, and move, after higher
+    ones."""
     with transaction.atomic():
         picked = []
         for flag, model in enumerate(PENDING_MODELS):
@@ -118,12 +120,12 @@ def pending_batch_move(*, batch_size: int) -> int:
         picked.sort()
         picked = picked[:batch_size]
         if not picked:
-            return 0
+            return 0, None
         ids = [[pk for _, flag, pk in picked if flag == wanted] for wanted in (0, 1)]
         _progress_insert(ids)
         for model, model_ids in zip(PENDING_MODELS, ids, strict=True):
             _ids_delete(model, model_ids)
-    return len(picked)
+    return len(picked), picked[0][0]
 
 
 def _progress_insert(ids: list[list[int]]) -> None:

@@ -81,6 +81,7 @@ class _Drain:
         self.batch_size = int(setting_get("DataSyncBatchSize"))
         self.max_attempts = int(setting_get("DataSyncMaxAttempts"))
         self.cursor = 0  # the last progress id looked at
+        self.handled: set[int] = set()  # progress ids this run has sent, deferred or skipped
         self.dead_customers: set[tuple[int, str]] = set()
         self.waiting_customers: set[tuple[int, str]] = set()
         self.delivered: list[int] = []
@@ -100,8 +101,13 @@ class _Drain:
     def move_batch(self) -> int:
         """Up to DataSyncBatchSize pending records to progress, in one transaction."""
         self.tick()
-        moved = pending_batch_move(batch_size=self.batch_size)
+        moved, lowest = pending_batch_move(batch_size=self.batch_size)
         self.run.moved += moved
+        if lowest is not None and lowest <= self.cursor:
+            # A capture number taken before others but committed after them: read on from it,
+            # so that it goes before its customer's later records (those already handled in
+            # this run are skipped).
+            self.cursor = lowest - 1
         return moved
 
     def send_progress(self) -> None:
@@ -114,6 +120,9 @@ class _Drain:
             newly_dead: list[int] = []
             for record in records:
                 self.cursor = record.id
+                if record.id in self.handled:
+                    continue
+                self.handled.add(record.id)
                 customer = record.customer
                 if record.is_dead_letter:
                     if customer:

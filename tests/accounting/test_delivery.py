@@ -145,3 +145,28 @@ def test_the_key_covers_the_exact_body_and_a_map_fix_gives_the_resend_a_new_key(
     tasks.run()
     assert receiver.received[-1].headers["Idempotency-Key"] == packet.idempotency_key
     assert receiver.received[-1].body == packet_body(packet.payload)
+
+
+@pytest.mark.django_db
+def test_a_claim_never_sends_a_body_a_resend_changed_nor_overwrites_a_later_holder(listener):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounting.services import delivery
+
+    receiver = listener()
+    record = _record_to(receiver, packets=1)
+    read = record.packets.get()  # as a delivery read it, before a Resend changed its body
+    Packet.objects.filter(pk=read.pk).update(idempotency_key="a-new-body")
+    assert delivery._packet_claim(read, timeout=1) is None
+
+    current = record.packets.get()
+    claim = delivery._packet_claim(current, timeout=1)
+    later_holder = timezone.now() + timedelta(minutes=5)  # our claim expired; another took it
+    Packet.objects.filter(pk=current.pk).update(claimed_until=later_holder)
+    client = delivery.OutboundClient.for_integration(record.accounting_integration.integration)
+    delivery._packet_send(client, current, timeout=1, claim=claim)
+
+    current.refresh_from_db()
+    assert (current.state, current.claimed_until) == (Packet.State.PENDING, later_holder)

@@ -99,3 +99,25 @@ def test_the_packets_list_is_the_owners_alone(api_as, make_user, accounting_inte
     url = _url(accounting_integration, f"History/{record.pk}/Packets")
 
     assert api_as(stranger).get(url).status_code == 403
+
+
+def test_a_full_page_of_two_hundred_records_each_with_its_packets(
+    api_as, owner, accounting_integration
+):
+    """More records than SQLite takes parts in one compound SELECT (500 ÷ 3 states)."""
+    for n in range(200):
+        record = SyncRecord.objects.create(
+            accounting_integration=accounting_integration,
+            status="Success",
+            requested_at=timezone.now(),
+        )
+        Packet.objects.create(
+            sync_record=record, key=f"K{n}", state="Sent", content={}, idempotency_key=f"k{n}"
+        )
+
+    response = api_as(owner).get(_url(accounting_integration, "History"), {"pageSize": 200})
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert len(results) == 200
+    assert all(len(r["packets"]) == 1 and r["packetCount"] == 1 for r in results)

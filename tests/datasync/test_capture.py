@@ -204,7 +204,7 @@ def test_a_captured_record_moved_to_the_progress_queue_keeps_every_field(datasyn
     ]
     assert len(captured) == 3
 
-    assert pending_batch_move(batch_size=10) == 3
+    assert pending_batch_move(batch_size=10)[0] == 3
 
     moved = [_queue_fields(record) for record in ProgressRecord.objects.order_by("id")]
     assert moved == sorted(captured, key=lambda fields: fields["capture_order"])

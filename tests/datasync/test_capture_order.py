@@ -162,3 +162,43 @@ def test_two_concurrent_note_additions_both_end_up_in_the_last_message(mocked_re
     )
     last = json.loads(_messages(mocked_receiver)[-1]["payload"])
     assert last["customerNotes"] == {"customerNote": [{"text": "one"}, {"text": "two"}]}
+
+
+def test_a_number_that_commits_after_higher_ones_still_goes_before_its_customers_next(
+    datasync_on, mocked_receiver, monkeypatch
+):
+    """On PostgreSQL a transaction takes its capture number under the customer's lock and may
+    commit after other customers' higher numbers were moved and sent. The run reads on from
+    the late number, so the customer's later change is not sent before it."""
+    from datasync.services import queues
+    from datasync.services import run as run_module
+    from integration_hub.services.system_settings import setting_set
+
+    mocked_receiver.post(API_URL, json={})
+    subscriber = default_subscriber()
+    ada = customer_create(subscriber=subscriber, customer_id="A", first_name="Ada")
+    bea = customer_create(subscriber=subscriber, customer_id="B", first_name="Bea")
+    datasync_run(trigger=SyncRun.Trigger.COMMAND, honour_backoff=False)
+    setting_set(key="DataSyncBatchSize", value=2)
+    late = queues.capture_number_next()  # Ada's transaction has its number, not committed
+    customer_update(customer=bea, first_name="B1")
+    customer_update(customer=bea, first_name="B2")
+    real_move = queues.pending_batch_move
+    moves = []
+
+    def move(**kwargs):
+        if len(moves) == 1:  # after Bea's two were moved (and sent), Ada's commits
+            customer_update(customer=ada, first_name="Older")
+            CustomerPendingRecord.objects.filter(customer_key="A").update(capture_order=late)
+            customer_update(customer=ada, first_name="Newer")
+        moves.append(kwargs)
+        return real_move(**kwargs)
+
+    monkeypatch.setattr(run_module, "pending_batch_move", move)
+    sent_before = len(_messages(mocked_receiver))
+
+    run = datasync_run(trigger=SyncRun.Trigger.COMMAND, honour_backoff=False)
+
+    names = [_first_name(m) for m in _messages(mocked_receiver)[sent_before:]]
+    assert names == ["B1", "B2", "Older", "Newer"]
+    assert run.sent == 4
