@@ -52,6 +52,18 @@ SCOPE_PARAMETERS = [
 WHOLE_NUMBER = {"type": "integer", "minimum": 1}
 
 
+def _page_parameters(noun: str) -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter("page", WHOLE_NUMBER, OpenApiParameter.QUERY),
+        OpenApiParameter(
+            "pageSize",
+            WHOLE_NUMBER,
+            OpenApiParameter.QUERY,
+            description=f"{noun} per page (default 50, at most 200).",
+        ),
+    ]
+
+
 def _owned(request, subscriber_id, integration_type: str) -> AccountingIntegration:
     return accounting_integration_owned(
         user=request.user, subscriber_id=int(subscriber_id), integration_type=integration_type
@@ -207,13 +219,7 @@ class HistoryApi(APIView):
                 OpenApiParameter.QUERY,
                 description="Only records requested at or after this ISO-8601 time.",
             ),
-            OpenApiParameter("page", WHOLE_NUMBER, OpenApiParameter.QUERY),
-            OpenApiParameter(
-                "pageSize",
-                WHOLE_NUMBER,
-                OpenApiParameter.QUERY,
-                description="Records per page (default 50, at most 200).",
-            ),
+            *_page_parameters("Records"),
         ],
         responses={
             200: OpenApiResponse(
@@ -282,9 +288,10 @@ class ResendApi(APIView):
         operation_id="accounting_history_resend",
         summary="Resend the failed packets of a SyncRecord with the current maps",
         description=(
-            "Maps the record's Failed packets again and queues them for delivery with their "
-            "idempotency keys (`packetCount` may be 0: packets still lacking a map stay "
-            "Failed). Refused with 400 when the record did not finish with Success."
+            "Maps the record's Failed packets again and queues them for delivery, with the "
+            "Pending ones no delivery in progress holds (`packetCount` may be 0: packets "
+            "still lacking a map stay Failed). A body the maps changed gets a new idempotency "
+            "key. Refused with 400 when the record did not finish with Success."
         ),
         parameters=[
             *SCOPE_PARAMETERS,
@@ -345,13 +352,7 @@ class PacketListApi(APIView):
                 enum=Packet.State.values,
                 description="Only packets in this state.",
             ),
-            OpenApiParameter("page", WHOLE_NUMBER, OpenApiParameter.QUERY),
-            OpenApiParameter(
-                "pageSize",
-                WHOLE_NUMBER,
-                OpenApiParameter.QUERY,
-                description="Packets per page (default 50, at most 200).",
-            ),
+            *_page_parameters("Packets"),
         ],
         responses={
             200: PacketPageSerializer,

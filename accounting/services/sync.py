@@ -226,8 +226,9 @@ def sync_record_run(*, sync_record_id: int) -> SyncRecord | None:
 @transaction.atomic
 def packets_resend(*, sync_record: SyncRecord, acting_user) -> int:
     """Map the record's Failed packets again with the maps as they are now and queue them
-    for delivery with their idempotency keys; returns how many were queued. Packets still
-    missing a map stay Failed with the new reason."""
+    for delivery, with the Pending ones no delivery holds (a killed delivery's, whose claim
+    expired); returns how many were queued. Packets still missing a map stay Failed with the
+    new reason."""
     if sync_record.status != SyncRecord.Status.SUCCESS:
         raise ValidationError(
             {
@@ -258,6 +259,13 @@ def packets_resend(*, sync_record: SyncRecord, acting_user) -> int:
             packet.error = error
     Packet.objects.bulk_update(
         failed, ["payload", "idempotency_key", "state", "error", "response_code"]
+    )
+    now = timezone.now()
+    queued += (
+        sync_record.packets.filter(state=Packet.State.PENDING)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .exclude(pk__in=[packet.pk for packet in failed])
+        .count()
     )
     audit_record(
         actor=acting_user,

@@ -170,3 +170,26 @@ def test_a_claim_never_sends_a_body_a_resend_changed_nor_overwrites_a_later_hold
 
     current.refresh_from_db()
     assert (current.state, current.claimed_until) == (Packet.State.PENDING, later_holder)
+
+
+@pytest.mark.django_db
+def test_resend_sends_the_pending_packets_a_killed_delivery_left_and_not_those_held(
+    listener, tasks
+):
+    """Resend sends every packet that is not Sent and not claimed by a delivery in progress."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    receiver = listener()
+    record = _record_to(receiver, packets=3, status=SyncRecord.Status.SUCCESS)
+    abandoned, held, _sent = record.packets.order_by("id")
+    Packet.objects.filter(pk=abandoned.pk).update(claimed_until=timezone.now() - timedelta(1))
+    Packet.objects.filter(pk=held.pk).update(claimed_until=timezone.now() + timedelta(1))
+    Packet.objects.filter(pk=_sent.pk).update(state=Packet.State.SENT)
+
+    assert packets_resend(sync_record=record, acting_user=None) == 1
+    tasks.run()
+
+    assert [json.loads(r.body)["reference"] for r in receiver.received] == [abandoned.key]
+    assert record.packets.get(pk=held.pk).state == Packet.State.PENDING
