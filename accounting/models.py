@@ -4,7 +4,7 @@ of each run and the packets a run sends."""
 from django.conf import settings
 from django.db import models
 
-from integration_hub.models import Integration, Subscriber, TimeStampedModel
+from integration_hub.models import Integration, Order, Subscriber, TimeStampedModel
 
 
 class AccountingIntegration(TimeStampedModel):
@@ -158,6 +158,9 @@ class Packet(TimeStampedModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     # Held by the delivery sending it until then (services.delivery): no other sends it.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # The id(s) the accounting system gave the object(s) this packet created, updated or
+    # deleted (comma-separated: Xero and Sage book one object per payment).
+    external_id = models.CharField(max_length=1000, blank=True)
 
     class Meta:
         ordering = ["sync_record_id", "id"]
@@ -174,3 +177,74 @@ class Packet(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.state})"
+
+
+class PacketOrder(models.Model):
+    """An order whose totals a packet carries. The orders under a key's latest packet are
+    the ones the accounting system holds under that key: when one is modified or moves to
+    another key, the key it left is recomputed too (DESIGN.md, "Accounting")."""
+
+    packet = models.ForeignKey(Packet, on_delete=models.CASCADE, related_name="orders")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["packet", "order"], name="packet_order_unique")
+        ]
+        indexes = [models.Index(fields=["order", "packet"], name="packet_order_by_order")]
+
+    def __str__(self) -> str:
+        return f"{self.packet_id} ← order {self.order_id}"
+
+
+class ExportedKey(TimeStampedModel):
+    """One packet key of an accounting integration: the packet that carries its current
+    totals, and the object(s) the accounting system holds for it, so that a key exported
+    before is updated in place, or deleted when no order is left under it, never booked
+    twice. Claimed while a delivery sends its packet: one packet of a key in flight at a
+    time, whichever record it belongs to."""
+
+    accounting_integration = models.ForeignKey(
+        AccountingIntegration, on_delete=models.CASCADE, related_name="exported_keys"
+    )
+    key = models.CharField(max_length=200)
+    latest_packet = models.ForeignKey(
+        Packet, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The company the objects are in: connecting another one starts the key afresh there.
+    tenant_id = models.CharField(max_length=200, blank=True)
+    # What the system holds: part ("" or a payment method) → {"id": ..., "version":
+    # QuickBooks' SyncToken}.
+    held = models.JSONField(default=dict, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["accounting_integration_id", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["accounting_integration", "key"], name="exported_key_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["accounting_integration", "claimed_until"], name="exported_key_claims"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.accounting_integration_id}/{self.key}"
+
+
+class DeliveryPace(models.Model):
+    """The send rate of one accounting integration, shared by every delivery (Sync and
+    Resend, every worker and cluster): the next free slot (calls kept `interval` apart, the
+    system's per-minute limit) and a pause after a 429 until its Retry-After."""
+
+    accounting_integration = models.OneToOneField(
+        AccountingIntegration, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    next_slot_at = models.DateTimeField()
+    paused_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.accounting_integration_id} paced to {self.next_slot_at.isoformat()}"

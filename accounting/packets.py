@@ -8,6 +8,7 @@ own: amounts are whole cents (int) here and formatted as "21.60" on the way out.
   the cent so that every split adds back exactly to the order (largest remainder).
 """
 
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ class OrderData:
 
     key: str
     business_date: str
+    pk: int = 0
     lines: dict[LineKey, list[int]] = field(default_factory=dict)  # → [net, tax]
     payments: dict[str, int] = field(default_factory=dict)
 
@@ -99,19 +101,42 @@ def order_content(order: OrderData) -> dict:
     }
 
 
-class Summary:
-    """Accumulates orders into one packet per business date and payment method."""
+def summary_key(business_date: str, method: str) -> str:
+    return f"{business_date}/{method}"
 
-    def __init__(self) -> None:
+
+def order_keys(order: OrderData, *, summarize: bool) -> list[str]:
+    """The keys an order is under: its own id, or (summarised) its business date with each
+    of its payment methods."""
+    if not summarize:
+        return [order.key]
+    return [summary_key(order.business_date, method) for method in order.payments]
+
+
+def empty_content(business_date: str | None) -> dict:
+    """The packet of a key no order is under any more."""
+    return {"date": business_date, "payments": [], "lines": [], "orders": 0}
+
+
+class Summary:
+    """Accumulates orders into one packet per business date and payment method; with `keys`,
+    only those packets. Remembers which orders each packet carries."""
+
+    def __init__(self, keys: set[str] | None = None) -> None:
+        self._keys = keys
         self._lines: dict[tuple[str, str], dict[LineKey, list[int]]] = defaultdict(dict)
         self._payments: dict[tuple[str, str], int] = defaultdict(int)
         self._orders: dict[tuple[str, str], int] = defaultdict(int)
+        self._order_ids: dict[tuple[str, str], array] = defaultdict(lambda: array("q"))
 
     def add(self, order: OrderData) -> None:
         for method, lines in order_split(order).items():
             packet = (order.business_date, method)
+            if self._keys is not None and summary_key(*packet) not in self._keys:
+                continue
             self._payments[packet] += order.payments[method]
             self._orders[packet] += 1
+            self._order_ids[packet].append(order.pk)
             sums = self._lines[packet]
             for key, (net, tax) in lines.items():
                 line = sums.setdefault(key, [0, 0])
@@ -120,17 +145,22 @@ class Summary:
 
     def packets(self) -> Iterator[tuple[str, dict]]:
         """(key "2026-11-20/VISA", content) for each packet, in key order."""
+        for key, content, _order_ids in self.packets_with_orders():
+            yield key, content
+
+    def packets_with_orders(self) -> Iterator[tuple[str, dict, array]]:
         for business_date, method in sorted(self._payments):
             packet = (business_date, method)
             lines = self._lines[packet]
             yield (
-                f"{business_date}/{method}",
+                summary_key(business_date, method),
                 {
                     "date": business_date,
                     "payments": [[method, self._payments[packet]]],
                     "lines": [[*key, *lines[key]] for key in sorted(lines)],
                     "orders": self._orders[packet],
                 },
+                self._order_ids[packet],
             )
 
 
@@ -159,32 +189,5 @@ class MapTable:
                 source = tax_rate_text(source)
             self._targets[(kind, source)] = target
 
-    def target(self, kind: str, source: str, missing: list[str]) -> str | None:
-        target = self._targets.get((kind, source))
-        if target is None:
-            note = f'{kind} "{source}"'
-            if note not in missing:
-                missing.append(note)
-        return target
-
-
-def packet_map(key: str, content: dict, maps: MapTable) -> tuple[dict | None, str]:
-    """The object sent for a packet (DESIGN.md, "Accounting"), or None and an error naming
-    every value that has no map."""
-    missing: list[str] = []
-    payments = [
-        {"depositAccount": maps.target("PAYMENT_METHOD", method, missing), "amount": money(amount)}
-        for method, amount in content["payments"]
-    ]
-    lines = [
-        {
-            "account": maps.target("REVENUE_CATEGORY", category, missing),
-            "taxCode": maps.target("TAX_RATE", rate, missing),
-            "netAmount": money(net),
-            "taxAmount": money(tax),
-        }
-        for category, rate, net, tax in content["lines"]
-    ]
-    if missing:
-        return None, "No map for " + ", ".join(missing) + "."
-    return {"reference": key, "date": content["date"], "payments": payments, "lines": lines}, ""
+    def target(self, kind: str, source: str) -> str | None:
+        return self._targets.get((kind, source))

@@ -1,7 +1,7 @@
 """Reads of the accounting export."""
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -12,8 +12,8 @@ from integration_hub import roles
 from integration_hub.models import Order, OrderItem, OrderPayment, Subscriber
 from integration_hub.selectors import subscribers_owned_by
 
-from .models import AccountingIntegration, Packet, SyncRecord
-from .packets import OrderData
+from .models import AccountingIntegration, ExportedKey, Packet, SyncRecord
+from .packets import OrderData, Summary, empty_content, order_content, summary_key
 
 ORDER_CHUNK = 2000
 
@@ -106,19 +106,9 @@ def window_start_for(accounting_integration: AccountingIntegration) -> datetime 
     )
 
 
-def orders_in_window(
-    *,
-    subscriber_id: int,
-    window_start: datetime | None,
-    window_end: datetime,
-    chunk_size: int = ORDER_CHUNK,
-) -> Iterator[OrderData]:
-    """The subscriber's orders with window_start < updated_at <= window_end, streamed in
-    chunks of `chunk_size` (keyset on id) with their items and payments: memory stays flat
-    in the number of orders."""
-    orders = Order.objects.filter(subscriber_id=subscriber_id, updated_at__lte=window_end)
-    if window_start is not None:
-        orders = orders.filter(updated_at__gt=window_start)
+def _orders_stream(orders: QuerySet[Order], *, chunk_size: int) -> Iterator[OrderData]:
+    """These orders, streamed in chunks of `chunk_size` (keyset on id) with their items and
+    payments: memory stays flat in the number of orders."""
     last_id = 0
     while True:
         chunk = list(
@@ -129,7 +119,7 @@ def orders_in_window(
         if not chunk:
             return
         by_id = {
-            order_id: OrderData(key=key, business_date=business_date.isoformat())
+            order_id: OrderData(key=key, business_date=business_date.isoformat(), pk=order_id)
             for order_id, key, business_date in chunk
         }
         items = OrderItem.objects.filter(order_id__in=by_id).values_list(
@@ -144,6 +134,121 @@ def orders_in_window(
             by_id[order_id].add_payment(method, amount)
         yield from by_id.values()
         last_id = chunk[-1][0]
+
+
+def orders_in_window(
+    *,
+    subscriber_id: int,
+    window_start: datetime | None,
+    window_end: datetime,
+    chunk_size: int = ORDER_CHUNK,
+) -> Iterator[OrderData]:
+    """The subscriber's orders with window_start < updated_at <= window_end."""
+    orders = Order.objects.filter(subscriber_id=subscriber_id, updated_at__lte=window_end)
+    if window_start is not None:
+        orders = orders.filter(updated_at__gt=window_start)
+    return _orders_stream(orders, chunk_size=chunk_size)
+
+
+def window_keys(
+    *,
+    accounting_integration: AccountingIntegration,
+    window_start: datetime | None,
+    window_end: datetime,
+    chunk_size: int = ORDER_CHUNK,
+) -> tuple[set[str], int]:
+    """(every key the window touches, how many orders it holds): the keys its orders are
+    under now, and the keys the accounting system holds them under (a modified order may
+    have left one), read without the orders' items."""
+    summarize = accounting_integration.summarize_data
+    orders = Order.objects.filter(
+        subscriber_id=accounting_integration.subscriber_id, updated_at__lte=window_end
+    )
+    if window_start is not None:
+        orders = orders.filter(updated_at__gt=window_start)
+    keys: set[str] = set()
+    order_count = 0
+    last_id = 0
+    while True:
+        chunk = list(
+            orders.filter(id__gt=last_id)
+            .order_by("id")
+            .values_list("id", "retail_transaction_id", "business_date")[:chunk_size]
+        )
+        if not chunk:
+            return keys, order_count
+        order_count += len(chunk)
+        ids = [order_id for order_id, _key, _date in chunk]
+        if summarize:
+            dates = {order_id: business_date for order_id, _key, business_date in chunk}
+            methods = OrderPayment.objects.filter(order_id__in=ids).values_list(
+                "order_id", "payment_method"
+            )
+            keys.update(
+                summary_key(dates[order_id].isoformat(), method) for order_id, method in methods
+            )
+        else:
+            keys.update(key for _order_id, key, _date in chunk)
+        keys.update(
+            ExportedKey.objects.filter(
+                accounting_integration=accounting_integration,
+                latest_packet__orders__order_id__in=ids,
+            )
+            .values_list("key", flat=True)
+            .distinct()
+        )
+        last_id = chunk[-1][0]
+
+
+def _summary_key_date(key: str) -> str | None:
+    business_date, _, method = key.partition("/")
+    try:
+        date.fromisoformat(business_date)
+    except ValueError:
+        return None
+    return business_date if method else None
+
+
+def key_packets(
+    *,
+    accounting_integration: AccountingIntegration,
+    keys: set[str],
+    chunk_size: int = ORDER_CHUNK,
+) -> Iterator[tuple[str, dict, Sequence[int]]]:
+    """(key, content, the ids of its orders) for each of these keys, recomputed from every
+    order now under it (whatever its modification time): a packet is the current truth
+    for its key. A key no order is under any more gets an empty packet."""
+    subscriber_orders = Order.objects.filter(subscriber_id=accounting_integration.subscriber_id)
+    produced: set[str] = set()
+    if accounting_integration.summarize_data:
+        dates = sorted({d for d in map(_summary_key_date, keys) if d is not None})
+        summary = Summary(keys)
+        for start in range(0, len(dates), chunk_size):
+            orders = subscriber_orders.filter(business_date__in=dates[start : start + chunk_size])
+            for order in _orders_stream(orders, chunk_size=chunk_size):
+                summary.add(order)
+        for key, content, order_ids in summary.packets_with_orders():
+            produced.add(key)
+            yield key, content, order_ids
+    else:
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), chunk_size):
+            orders = subscriber_orders.filter(
+                retail_transaction_id__in=ordered[start : start + chunk_size]
+            )
+            for order in _orders_stream(orders, chunk_size=chunk_size):
+                produced.add(order.key)
+                yield order.key, order_content(order), [order.pk]
+    left = sorted(keys - produced)
+    for start in range(0, len(left), chunk_size):
+        chunk = left[start : start + chunk_size]
+        previous = dict(
+            ExportedKey.objects.filter(
+                accounting_integration=accounting_integration, key__in=chunk
+            ).values_list("key", "latest_packet__content__date")
+        )
+        for key in chunk:
+            yield key, empty_content(_summary_key_date(key) or previous.get(key)), []
 
 
 def sync_history(

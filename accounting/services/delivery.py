@@ -1,38 +1,38 @@
 """Delivery of a sync record's packets (DESIGN.md, "Accounting": delivery claims, idempotency
-keys, time slices), always outside any transaction.
+keys, rate limits, time slices), always outside any transaction.
 
-- A packet is claimed before it is sent by a committed conditional update (`claimed_until`):
-  two deliveries of one record (a Sync and a Resend, two Resends, two clusters) never send
-  the same packet, nor a body a Resend has changed since. A claim outlives the longest send;
-  one left by a killed delivery expires and the packet is sent again, with the same key.
-- The body is the packet's payload as canonical JSON, and its idempotency key a UUID (v5) of
-  the accounting integration, the packet key and the SHA-256 of that exact body: the same
-  body always has the same key, a changed body (a map fixed before Resend) a new one.
-- The slice's deadline is checked before every call: after the slice's first call (so that
-  every slice makes progress), a call starts only with its whole timeout left, so a slice
-  ends by its deadline however slow the receiver (past it only by its first send, when that
-  one is slow). The record's heartbeat is written at most once a second while sending.
+- A packet is claimed before it is sent, together with its key (`ExportedKey`), by committed
+  conditional updates (`claimed_until`): two deliveries (a Sync and a Resend, two Resends,
+  two clusters) never send the same packet, nor two packets of one key at once, nor a body
+  a Resend has changed since, nor a packet a later record has replaced. A claim outlives the
+  longest send; one left by a killed delivery expires and the packet is sent again with the
+  same idempotency keys.
+- The integration's adapter turns the packet into calls against what the system holds for
+  its key: created the first time, updated in place after, deleted when its key is empty.
+  What the system answered is kept on the key after every call, so a packet interrupted
+  half-way never creates an object twice.
+- Calls keep to the system's per-minute limit through `DeliveryPace`, a row shared by every
+  delivery of the integration; a 429 (or QuickBooks' throttling fault) leaves the packet
+  Pending and pauses the integration until Retry-After (60 s without one). A wait longer
+  than the slice has left ends the slice and schedules its continuation at that time.
+- A call starts only with its whole timeout left in the slice (the slice's first call
+  always starts, so that every slice makes progress). The record's heartbeat is written at
+  most once a second while sending.
 """
 
-import hashlib
-import json
 import time
-import uuid
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from integration_hub.outbound import (
-    OutboundClient,
-    OutboundError,
-    OutboundHTTPError,
-    ensure_success,
-)
+from integration_hub.outbound import OutboundClient, OutboundError
 from integration_hub.services.jobs import task_enqueue
 from integration_hub.system_settings import setting_get
 
-from ..models import Packet, SyncRecord
+from ..adapters import Adapter, Answer, Call, adapter_for, body_bytes, call_idempotency_key
+from ..models import AccountingIntegration, DeliveryPace, ExportedKey, Packet, SyncRecord
 
 DELIVER_TASK = "accounting.tasks.sync_record_deliver"
 # A delivery slice ends well inside django-q2's 240 s timeout and enqueues the rest.
@@ -41,78 +41,282 @@ ERROR_CHARS = 1000
 HEARTBEAT_SECONDS = 1.0
 # A claim lasts the call's timeout and this margin: past it the sender is gone.
 CLAIM_MARGIN = timedelta(seconds=30)
-_IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0c3f5e-8d4c-4a53-9a52-4a1f0a6f0e04")
+# A throttled system that gives no Retry-After is left alone this long (QuickBooks' advice).
+DEFAULT_PAUSE = timedelta(seconds=60)
+# Packets blocked by another record's delivery of the same keys are tried again this late.
+BLOCKED_RETRY_SECONDS = 5.0
+PACE_ATTEMPTS = 20
 
 
 def packet_body(payload: dict) -> bytes:
-    """The exact bytes sent for a payload: canonical JSON, so that a payload read back from
-    the database (PostgreSQL's jsonb reorders keys) is the same body."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    """The exact bytes of a payload, canonical JSON (the GENERIC body as sent)."""
+    return body_bytes(payload)
 
 
 def idempotency_key_for(*, accounting_integration_id: int, key: str, payload: dict | None) -> str:
-    """UUID v5 of the accounting integration, the packet key and the SHA-256 of the body;
-    "" for a packet that has no body (a value without a map)."""
+    """The packet's own key: UUID v5 of the accounting integration, the packet key and the
+    SHA-256 of its payload; it changes when a Resend builds a different payload. For
+    GENERIC it is the Idempotency-Key sent; the real systems' calls carry keys of their
+    exact bodies (which hold the ids of the objects they update)."""
     if payload is None:
         return ""
-    digest = hashlib.sha256(packet_body(payload)).hexdigest()
-    name = f"{accounting_integration_id}|{key}|{digest}"
-    return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, name))
-
-
-def _packet_claim(packet: Packet, *, timeout: float) -> datetime | None:
-    """Claim a Pending packet nobody holds (or whose holder's claim expired), as it was read:
-    committed at once, so that another delivery sees it. Its end time is the claim's token;
-    None when another delivery has it, or when a Resend changed its body since it was read.
-
-    One send may take a token fetch, the POST, and after a 401 both again: the claim lasts
-    four timeouts and a margin."""
-    now = timezone.now()
-    until = now + timedelta(seconds=4 * timeout) + CLAIM_MARGIN
-    claimed = (
-        Packet.objects.filter(
-            pk=packet.pk, state=Packet.State.PENDING, idempotency_key=packet.idempotency_key
-        )
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=until)
+    return call_idempotency_key(
+        accounting_integration_id=accounting_integration_id, key=key, data=body_bytes(payload)
     )
-    return until if claimed else None
 
 
-def _packet_send(client: OutboundClient, packet: Packet, *, timeout: float, claim) -> None:
-    """POST one claimed packet; its state says how it went, and the claim ends. Written only
-    while the claim is still this delivery's: had it expired and another delivery taken the
-    packet, that delivery's outcome stands."""
-    fields = {"state": Packet.State.SENT, "response_code": None, "error": ""}
-    try:
-        response = client.post(
-            "",
-            data=packet_body(packet.payload),
-            headers={
-                "Content-Type": "application/json",
-                "Idempotency-Key": packet.idempotency_key,
-            },
-            timeout=timeout,
-        )
-        fields["response_code"] = response.status_code
-        ensure_success(response)
-        response.close()
-    except OutboundHTTPError as exc:
-        fields.update(state=Packet.State.FAILED, error=str(exc)[:ERROR_CHARS])
-    except OutboundError as exc:
-        fields.update(state=Packet.State.FAILED, error=f"{exc.kind}: {exc}"[:ERROR_CHARS])
+def _unclaimed(now: datetime) -> Q:
+    return Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+
+
+def _claim_length(timeout: float) -> timedelta:
+    # One call may take a token fetch, the request, and after a 401 both again.
+    return timedelta(seconds=4 * timeout) + CLAIM_MARGIN
+
+
+def _packet_claim(
+    packet: Packet, *, accounting_integration: AccountingIntegration, adapter: Adapter, timeout
+) -> datetime | None:
+    """Claim a Pending packet nobody holds, as it was read, with its key: committed at once,
+    so that every other delivery sees it. The claim's end time is its token. None when
+    another delivery has the packet or its key, when the system's concurrency is used up,
+    when a Resend changed its body, or when a later record replaced it (then it is Failed)."""
     now = timezone.now()
-    Packet.objects.filter(pk=packet.pk, claimed_until=claim).update(
-        attempts=F("attempts") + 1, sent_at=now, updated_at=now, claimed_until=None, **fields
+    until = now + _claim_length(timeout)
+    keys = ExportedKey.objects.filter(accounting_integration=accounting_integration)
+    with transaction.atomic():
+        if adapter.concurrency is not None:
+            in_flight = keys.filter(claimed_until__gte=now).count()
+            if in_flight >= adapter.concurrency:
+                return None
+        key_claimed = (
+            keys.filter(key=packet.key, latest_packet_id=packet.pk)
+            .filter(_unclaimed(now))
+            .update(claimed_until=until)
+        )
+        packet_claimed = key_claimed and (
+            Packet.objects.filter(
+                pk=packet.pk, state=Packet.State.PENDING, idempotency_key=packet.idempotency_key
+            )
+            .filter(_unclaimed(now))
+            .update(claimed_until=until)
+        )
+        if not packet_claimed:
+            transaction.set_rollback(True)
+    if packet_claimed:
+        return until
+    if not keys.filter(key=packet.key, latest_packet_id=packet.pk).exists():
+        # A later record carries this key's current totals: this one is never sent.
+        Packet.objects.filter(pk=packet.pk, state=Packet.State.PENDING).filter(
+            _unclaimed(now)
+        ).update(
+            state=Packet.State.FAILED,
+            error="Replaced by a later sync record's packet of this key.",
+            updated_at=now,
+        )
+    return None
+
+
+def _claim_extend(packet: Packet, claim: datetime, *, seconds: float, timeout) -> datetime | None:
+    """The claim made long enough for a wait of `seconds` and the call after it."""
+    until = timezone.now() + timedelta(seconds=seconds) + _claim_length(timeout)
+    with transaction.atomic():
+        extended = Packet.objects.filter(pk=packet.pk, claimed_until=claim).update(
+            claimed_until=until
+        ) and ExportedKey.objects.filter(latest_packet_id=packet.pk, claimed_until=claim).update(
+            claimed_until=until
+        )
+        if not extended:
+            transaction.set_rollback(True)
+    return until if extended else None
+
+
+def _pace_wait(accounting_integration_id: int, adapter: Adapter) -> tuple[float, bool]:
+    """(seconds to wait before the next call, whether a slot was reserved for it). Paused:
+    the pause left, nothing reserved (ask again after it). Otherwise a slot of the
+    system's per-minute limit is reserved and the wait is until it starts."""
+    now = timezone.now()
+    pace, _ = DeliveryPace.objects.get_or_create(
+        accounting_integration_id=accounting_integration_id, defaults={"next_slot_at": now}
     )
+    for _ in range(PACE_ATTEMPTS):
+        if pace.paused_until is not None and pace.paused_until > now:
+            return (pace.paused_until - now).total_seconds(), False
+        if adapter.per_minute is None:
+            return 0.0, True
+        # Calls kept a little over 60 s / limit apart: never more than the limit in any minute.
+        interval = timedelta(seconds=61 / adapter.per_minute)
+        start = max(pace.next_slot_at, now)
+        reserved = DeliveryPace.objects.filter(
+            pk=accounting_integration_id, next_slot_at=pace.next_slot_at
+        ).update(next_slot_at=start + interval)
+        if reserved:
+            return (start - now).total_seconds(), True
+        pace.refresh_from_db()
+        now = timezone.now()
+    return 61 / adapter.per_minute, False
+
+
+def _pause(accounting_integration_id: int, seconds: float | None) -> datetime:
+    until = timezone.now() + (timedelta(seconds=seconds) if seconds else DEFAULT_PAUSE)
+    DeliveryPace.objects.filter(pk=accounting_integration_id).filter(
+        Q(paused_until__isnull=True) | Q(paused_until__lt=until)
+    ).update(paused_until=until)
+    return until
+
+
+class _Slice:
+    """One slice of a record's delivery: sends until nothing is left, the slice's time is
+    up, or the system asks it to wait past the slice's end (then `resume_at`)."""
+
+    def __init__(self, record: SyncRecord, slice_seconds: float):
+        self.record = record
+        self.accounting_integration = record.accounting_integration
+        self.adapter = adapter_for(self.accounting_integration.integration_type)
+        integration = self.accounting_integration.integration
+        if self.adapter.needs_grant:
+            self.client = OutboundClient.for_integration(
+                integration, grant=self.accounting_integration.grant
+            )
+        else:
+            self.client = OutboundClient.for_integration(integration)
+        self.timeout = float(setting_get("OutboundTimeoutSeconds"))
+        self.deadline = time.monotonic() + slice_seconds
+        self.calls = 0
+        self.resume_at: datetime | None = None
+
+    def has_time_for(self, wait: float) -> bool:
+        """A call may start after waiting `wait` seconds: the wait and the call's whole
+        timeout fit in the slice (the slice's first call, with no wait, always starts)."""
+        if wait <= 0 and not self.calls:
+            return True
+        return time.monotonic() + wait + self.timeout <= self.deadline
+
+    def wait_turn(self, packet: Packet, claim: datetime) -> datetime | None:
+        """Wait for the system's limits to allow the next call; the claim (extended if the
+        wait is long). None: the wait does not fit in the slice (resume_at says when)."""
+        while True:
+            wait, reserved = _pace_wait(self.accounting_integration.pk, self.adapter)
+            if wait <= 0:
+                return claim
+            if not self.has_time_for(wait):
+                self.resume_at = timezone.now() + timedelta(seconds=wait)
+                return None
+            if wait > CLAIM_MARGIN.total_seconds() / 2:
+                claim = _claim_extend(packet, claim, seconds=wait, timeout=self.timeout)
+                if claim is None:
+                    return None
+            time.sleep(wait)
+            if reserved:
+                return claim
+
+    def send(self, packet: Packet, claim: datetime) -> bool:
+        """Send one claimed packet; its state says how it went, and the claims end. False
+        when the system asked to wait (the packet stays Pending)."""
+        self.resume_at = None
+        accounting_integration = self.accounting_integration
+        tenant_id = getattr(accounting_integration, "tenant_id", "")
+        exported = ExportedKey.objects.get(
+            accounting_integration=accounting_integration, key=packet.key
+        )
+        # Objects of another company (connected before) are not this company's to update.
+        objects = dict(exported.held) if exported.tenant_id == tenant_id else {}
+        calls = self.adapter.calls(
+            accounting_integration_id=accounting_integration.pk,
+            key=packet.key,
+            payload=packet.payload,
+            objects=objects,
+            tenant_id=tenant_id,
+        )
+        fields = {"state": Packet.State.SENT, "response_code": None, "error": ""}
+        external_ids: list[str] = []
+        notes: list[str] = []
+        if not calls:
+            notes.append("No orders are under this key and nothing is booked for it.")
+        for call in calls:
+            turn = self.wait_turn(packet, claim)
+            if turn is None:
+                self._release(packet, exported, claim)
+                return False
+            claim = turn
+            answer = self._call(call)
+            self.calls += 1
+            fields["response_code"] = answer.status
+            if answer.throttled:
+                self.resume_at = _pause(accounting_integration.pk, answer.retry_after)
+                self._release(packet, exported, claim, response_code=answer.status)
+                return False
+            if not answer.ok:
+                fields.update(state=Packet.State.FAILED, error=answer.error[:ERROR_CHARS])
+                break
+            for part, held in answer.objects.items():
+                if held is None:
+                    objects.pop(part, None)
+                else:
+                    objects[part] = held
+            ExportedKey.objects.filter(pk=exported.pk, claimed_until=claim).update(
+                held=objects, tenant_id=tenant_id, updated_at=timezone.now()
+            )
+            external_ids += answer.external_ids
+            if answer.note:
+                notes.append(answer.note)
+        if fields["state"] == Packet.State.SENT and notes:
+            fields["error"] = " ".join(notes)[:ERROR_CHARS]
+        now = timezone.now()
+        with transaction.atomic():
+            Packet.objects.filter(pk=packet.pk, claimed_until=claim).update(
+                attempts=F("attempts") + 1,
+                sent_at=now,
+                updated_at=now,
+                claimed_until=None,
+                external_id=",".join(external_ids)[:1000],
+                **fields,
+            )
+            ExportedKey.objects.filter(pk=exported.pk, claimed_until=claim).update(
+                claimed_until=None
+            )
+        return True
+
+    def _call(self, call: Call) -> Answer:
+        headers = dict(call.headers)
+        data = call.data()
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            response = self.client.request(
+                call.method,
+                call.path,
+                data=data,
+                headers=headers,
+                params=call.params or None,
+                timeout=self.timeout,
+            )
+        except OutboundError as exc:
+            return Answer(ok=False, error=f"{exc.kind}: {exc}")
+        try:
+            return self.adapter.read(call, response)
+        finally:
+            response.close()
+
+    @staticmethod
+    def _release(packet: Packet, exported: ExportedKey, claim: datetime, **fields) -> None:
+        """End the claims and leave the packet Pending, to be sent again."""
+        now = timezone.now()
+        with transaction.atomic():
+            Packet.objects.filter(pk=packet.pk, claimed_until=claim).update(
+                claimed_until=None, updated_at=now, **fields
+            )
+            ExportedKey.objects.filter(pk=exported.pk, claimed_until=claim).update(
+                claimed_until=None
+            )
 
 
 def _deliverable(record: SyncRecord) -> list[Packet]:
     now = timezone.now()
     return list(
         record.packets.filter(state=Packet.State.PENDING)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .only("id", "payload", "idempotency_key")
+        .filter(_unclaimed(now))
+        .only("id", "key", "payload", "idempotency_key")
         .order_by("id")[:100]
     )
 
@@ -121,33 +325,63 @@ def sync_record_deliver(
     *, sync_record_id: int, slice_seconds: float = DELIVERY_SLICE_SECONDS
 ) -> SyncRecord:
     """Send the record's Pending packets that no other delivery holds. When the next call
-    could not finish inside the slice, enqueue the rest. A running record becomes Success
-    once none is left pending."""
+    could not finish inside the slice, or the system asks to wait longer than the slice has
+    left, enqueue the rest (at that time). A running record becomes Success once none is
+    left pending."""
     record = SyncRecord.objects.select_related("accounting_integration__integration").get(
         pk=sync_record_id
     )
-    client = OutboundClient.for_integration(record.accounting_integration.integration)
-    timeout = float(setting_get("OutboundTimeoutSeconds"))
-    deadline = time.monotonic() + slice_seconds
+    current = _Slice(record, slice_seconds)
     beat = time.monotonic()
-    calls = 0
+    blocked = False
     while pending := _deliverable(record):
+        sent_any = False
         for packet in pending:
-            if calls and time.monotonic() + timeout > deadline:
+            if not current.has_time_for(0):
                 task_enqueue(DELIVER_TASK, record.pk, task_name=f"Deliver sync record {record.pk}")
                 return record
-            claim = _packet_claim(packet, timeout=timeout)
+            claim = _packet_claim(
+                packet,
+                accounting_integration=current.accounting_integration,
+                adapter=current.adapter,
+                timeout=current.timeout,
+            )
             if claim is None:
-                continue  # another delivery has it
-            _packet_send(client, packet, timeout=timeout, claim=claim)
-            calls += 1
+                continue
+            if not current.send(packet, claim) and current.resume_at is not None:
+                wait = (current.resume_at - timezone.now()).total_seconds()
+                if not current.has_time_for(wait):
+                    task_enqueue(
+                        DELIVER_TASK,
+                        record.pk,
+                        task_name=f"Deliver sync record {record.pk}",
+                        delay_seconds=max(wait, 0.0),
+                    )
+                    return record
+            sent_any = True
             if record.status == SyncRecord.Status.IN_PROGRESS and (
                 time.monotonic() - beat >= HEARTBEAT_SECONDS
             ):
                 _heartbeat(record)
                 beat = time.monotonic()
+        if not sent_any:
+            # Every packet left is held: by another delivery of this record (which finishes
+            # it), or its key by another record's delivery (then look again shortly).
+            blocked = (
+                record.packets.filter(state=Packet.State.PENDING)
+                .filter(_unclaimed(timezone.now()))
+                .exists()
+            )
+            break
+    if blocked:
+        task_enqueue(
+            DELIVER_TASK,
+            record.pk,
+            task_name=f"Deliver sync record {record.pk}",
+            delay_seconds=BLOCKED_RETRY_SECONDS,
+        )
+        return record
     if record.packets.filter(state=Packet.State.PENDING).exists():
-        # What is left is claimed by another delivery, which finishes the record.
         return record
     now = timezone.now()
     SyncRecord.objects.filter(pk=record.pk, status=SyncRecord.Status.IN_PROGRESS).update(

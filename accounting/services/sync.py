@@ -11,19 +11,21 @@ marks it Success, so the window does not move and the next run covers the same o
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from integration_hub.services.audit import audit_record
 from integration_hub.services.jobs import task_enqueue
 
-from ..models import AccountingIntegration, Packet, SyncRecord
-from ..packets import MapTable, packet_map, packets_transform
-from ..selectors import active_record_of, orders_in_window, window_start_for
+from ..adapters import adapter_for
+from ..models import AccountingIntegration, ExportedKey, Packet, PacketOrder, SyncRecord
+from ..packets import MapTable
+from ..selectors import active_record_of, key_packets, window_keys, window_start_for
 from .delivery import DELIVER_TASK, idempotency_key_for, sync_record_deliver
 from .integrations import accounting_integration_problems
 
@@ -32,12 +34,14 @@ logger = logging.getLogger("accounting")
 RUN_TASK = "accounting.tasks.sync_record_run"
 # Packets are written in batches; the record's updated_at is touched as a heartbeat.
 PACKET_BATCH = 500
-HEARTBEAT_EVERY_ORDERS = 5000
 # Past django-q2's retry (300 s) with no heartbeat, the worker running it is gone.
 STUCK_AFTER = timedelta(minutes=10)
 # A queued record whose task never started (no cluster, lost task).
 QUEUED_STUCK_AFTER = timedelta(hours=1)
 ERROR_CHARS = 1000
+# A processing failure names every problem, up to this many, in at most this many characters.
+PROBLEMS_SHOWN = 50
+PROCESSING_ERROR_CHARS = 5000
 # Before reading the window, wait (at most this long) for the write transactions that began
 # before windowEnd to end: on PostgreSQL an order saved before windowEnd may commit after it.
 WRITERS_WAIT_SECONDS = 60.0
@@ -140,58 +144,129 @@ def _heartbeat(record: SyncRecord, **fields) -> None:
     SyncRecord.objects.filter(pk=record.pk).update(updated_at=timezone.now(), **fields)
 
 
+class ProcessingFailed(Exception):
+    """A packet of the window could not be built: unmapped values, broken rules."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(problems_text(problems))
+
+
+def problems_text(problems: list[str]) -> str:
+    """The record's error: every distinct problem (cut after PROBLEMS_SHOWN), then what to
+    do (DESIGN.md: "error naming every unmapped value and broken rule")."""
+    shown = problems[:PROBLEMS_SHOWN]
+    text = "Processing failed, nothing was sent: " + "; ".join(shown)
+    if len(problems) > len(shown):
+        text += f"; and {len(problems) - len(shown)} more"
+    return (text + ". Fix the maps (or the orders); the next Sync covers the same orders.")[
+        :PROCESSING_ERROR_CHARS
+    ]
+
+
+def _packets_write(batch: list[tuple[Packet, Sequence[int]]]) -> None:
+    Packet.objects.bulk_create([packet for packet, _order_ids in batch])
+    PacketOrder.objects.bulk_create(
+        [
+            PacketOrder(packet_id=packet.pk, order_id=order_id)
+            for packet, order_ids in batch
+            for order_id in order_ids
+        ],
+        batch_size=PACKET_BATCH * 4,
+    )
+
+
 def _packets_build(record: SyncRecord) -> int:
-    """Write the record's packets, maps applied; returns the number of orders read."""
+    """Write the record's packets: every key the window touches, recomputed with the totals
+    of all orders now under it, mapped and checked by the integration's adapter (DESIGN.md,
+    "Accounting": processing, then sending). Returns the number of orders in the window;
+    raises ProcessingFailed naming every problem, with nothing written."""
     accounting_integration = record.accounting_integration
+    adapter = adapter_for(accounting_integration.integration_type)
     maps = MapTable(accounting_integration.maps.values_list("kind", "source", "target"))
-    order_count = 0
-
-    def counted(orders):
-        nonlocal order_count
-        for order in orders:
-            order_count += 1
-            if order_count % HEARTBEAT_EVERY_ORDERS == 0:
-                _heartbeat(record)
-            yield order
-
-    orders = orders_in_window(
-        subscriber_id=accounting_integration.subscriber_id,
+    keys, order_count = window_keys(
+        accounting_integration=accounting_integration,
         window_start=record.window_start,
         window_end=record.window_end,
     )
-    batch: list[Packet] = []
-    for key, content in packets_transform(
-        counted(orders), summarize=accounting_integration.summarize_data
+    _heartbeat(record)
+    problems: dict[str, None] = {}
+    batch: list[tuple[Packet, Sequence[int]]] = []
+    for key, content, order_ids in key_packets(
+        accounting_integration=accounting_integration, keys=keys
     ):
-        payload, error = packet_map(key, content, maps)
-        batch.append(
-            Packet(
-                sync_record=record,
-                key=key,
-                content=content,
-                payload=payload,
-                state=Packet.State.PENDING if payload else Packet.State.FAILED,
-                error=error,
-                idempotency_key=idempotency_key_for(
-                    accounting_integration_id=accounting_integration.pk, key=key, payload=payload
-                ),
-            )
+        payload, packet_problems = adapter.build(key, content, maps)
+        problems.update(dict.fromkeys(packet_problems))
+        packet = Packet(
+            sync_record=record,
+            key=key,
+            content=content,
+            payload=payload,
+            state=Packet.State.PENDING,
+            idempotency_key=idempotency_key_for(
+                accounting_integration_id=accounting_integration.pk, key=key, payload=payload
+            ),
         )
+        batch.append((packet, order_ids))
         if len(batch) >= PACKET_BATCH:
-            Packet.objects.bulk_create(batch)
+            _packets_write(batch)
             batch = []
             _heartbeat(record)
-    Packet.objects.bulk_create(batch)
+    _packets_write(batch)
+    if problems:
+        raise ProcessingFailed(list(problems))
+    ledger_commit(sync_record=record)
     return order_count
 
 
-def sync_record_fail(*, sync_record_id: int, reason: str) -> bool:
+@transaction.atomic
+def ledger_commit(*, sync_record: SyncRecord) -> None:
+    """The record's packets become the current truth of their keys: the ones a delivery
+    may send. An older packet of the same key not sent yet is never sent (it would book
+    stale totals): Failed, replaced, unless a delivery is sending it right now (that send
+    ends before the new packet's starts: the key is claimed)."""
+    accounting_integration = sync_record.accounting_integration
+    now = timezone.now()
+    replaced = (
+        f"Replaced by sync record {sync_record.pk}, whose packet carries this key's current totals."
+    )
+    packets = sync_record.packets.order_by("id").values_list("id", "key")
+    last_id = 0
+    while chunk := list(packets.filter(id__gt=last_id)[:PACKET_BATCH]):
+        last_id = chunk[-1][0]
+        latest = {key: packet_id for packet_id, key in chunk}
+        held = {
+            exported.key: exported
+            for exported in ExportedKey.objects.select_for_update().filter(
+                accounting_integration=accounting_integration, key__in=latest
+            )
+        }
+        Packet.objects.filter(
+            pk__in=[e.latest_packet_id for e in held.values() if e.latest_packet_id],
+            state__in=[Packet.State.PENDING, Packet.State.FAILED],
+        ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).update(
+            state=Packet.State.FAILED, error=replaced, updated_at=now
+        )
+        for exported in held.values():
+            exported.latest_packet_id = latest[exported.key]
+            exported.updated_at = now
+        ExportedKey.objects.bulk_update(held.values(), ["latest_packet", "updated_at"])
+        ExportedKey.objects.bulk_create(
+            ExportedKey(
+                accounting_integration=accounting_integration, key=key, latest_packet_id=packet_id
+            )
+            for key, packet_id in latest.items()
+            if key not in held
+        )
+
+
+def sync_record_fail(*, sync_record_id: int, reason: str, limit: int = ERROR_CHARS) -> bool:
     """Mark a queued or running record Failed (its window never counts); False if it had
     finished already."""
     return bool(
         SyncRecord.objects.filter(pk=sync_record_id, status__in=SyncRecord.ACTIVE).update(
             status=SyncRecord.Status.FAILED,
-            failure_reason=reason[:ERROR_CHARS],
+            failure_reason=reason[:limit],
             finished_at=timezone.now(),
             updated_at=timezone.now(),
         )
@@ -213,6 +288,10 @@ def sync_record_run(*, sync_record_id: int) -> SyncRecord | None:
         # lock, heartbeats seen by the watchdog); a failure removes the ones written.
         order_count = _packets_build(record)
         _heartbeat(record, order_count=order_count)
+    except ProcessingFailed as exc:
+        record.packets.all().delete()
+        sync_record_fail(sync_record_id=record.pk, reason=str(exc), limit=PROCESSING_ERROR_CHARS)
+        return SyncRecord.objects.get(pk=record.pk)
     except Exception as exc:
         logger.exception("Accounting sync record %s failed while transforming", record.pk)
         record.packets.all().delete()
@@ -225,10 +304,11 @@ def sync_record_run(*, sync_record_id: int) -> SyncRecord | None:
 
 @transaction.atomic
 def packets_resend(*, sync_record: SyncRecord, acting_user) -> int:
-    """Map the record's Failed packets again with the maps as they are now and queue them
+    """Build the record's Failed packets again with the maps as they are now and queue them
     for delivery, with the Pending ones no delivery holds (a killed delivery's, whose claim
-    expired); returns how many were queued. Packets still missing a map stay Failed with the
-    new reason."""
+    expired); returns how many were queued. Only a packet that still carries its key's
+    current totals is sent again (a later record's packet replaced the others); one that
+    still has a value without a map, or breaks a rule, stays Failed with the new reason."""
     if sync_record.status != SyncRecord.Status.SUCCESS:
         raise ValidationError(
             {
@@ -238,31 +318,36 @@ def packets_resend(*, sync_record: SyncRecord, acting_user) -> int:
                 ]
             }
         )
-    maps = MapTable(sync_record.accounting_integration.maps.values_list("kind", "source", "target"))
-    failed = list(sync_record.packets.select_for_update().filter(state=Packet.State.FAILED))
+    accounting_integration = sync_record.accounting_integration
+    adapter = adapter_for(accounting_integration.integration_type)
+    maps = MapTable(accounting_integration.maps.values_list("kind", "source", "target"))
+    is_latest = Exists(ExportedKey.objects.filter(latest_packet_id=OuterRef("pk")))
+    failed = list(
+        sync_record.packets.select_for_update().filter(is_latest, state=Packet.State.FAILED)
+    )
     queued = 0
     for packet in failed:
-        payload, error = packet_map(packet.key, packet.content, maps)
-        if payload is not None:
-            packet.payload = payload
-            # A body changed by the maps is a new request to the receiver: a new key.
-            packet.idempotency_key = idempotency_key_for(
-                accounting_integration_id=sync_record.accounting_integration_id,
-                key=packet.key,
-                payload=payload,
-            )
-            packet.state = Packet.State.PENDING
-            packet.error = ""
-            packet.response_code = None
-            queued += 1
-        else:
-            packet.error = error
+        payload, problems = adapter.build(packet.key, packet.content, maps)
+        if problems:
+            packet.error = ("; ".join(problems) + ".")[:ERROR_CHARS]
+            continue
+        packet.payload = payload
+        # A body changed by the maps is a new request to the system: a new key.
+        packet.idempotency_key = idempotency_key_for(
+            accounting_integration_id=accounting_integration.pk,
+            key=packet.key,
+            payload=payload,
+        )
+        packet.state = Packet.State.PENDING
+        packet.error = ""
+        packet.response_code = None
+        queued += 1
     Packet.objects.bulk_update(
         failed, ["payload", "idempotency_key", "state", "error", "response_code"]
     )
     now = timezone.now()
     queued += (
-        sync_record.packets.filter(state=Packet.State.PENDING)
+        sync_record.packets.filter(is_latest, state=Packet.State.PENDING)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .exclude(pk__in=[packet.pk for packet in failed])
         .count()

@@ -9,9 +9,10 @@ import time
 import pytest
 from django.db import connection
 
+from accounting.adapters import adapter_for
 from accounting.models import Packet, SyncRecord
 from accounting.services.delivery import idempotency_key_for, packet_body, sync_record_deliver
-from accounting.services.sync import packets_resend
+from accounting.services.sync import ledger_commit, packets_resend
 from integration_hub.models import Integration
 from integration_hub.services.system_settings import setting_set
 from tests.factories import AccountingIntegrationFactory, IntegrationFactory
@@ -43,6 +44,7 @@ def _record_to(listener, *, packets: int, status=SyncRecord.Status.IN_PROGRESS) 
         )
         for n in range(packets)
     )
+    ledger_commit(sync_record=record)
     return record
 
 
@@ -159,14 +161,18 @@ def test_a_claim_never_sends_a_body_a_resend_changed_nor_overwrites_a_later_hold
     record = _record_to(receiver, packets=1)
     read = record.packets.get()  # as a delivery read it, before a Resend changed its body
     Packet.objects.filter(pk=read.pk).update(idempotency_key="a-new-body")
-    assert delivery._packet_claim(read, timeout=1) is None
+    generic = {
+        "accounting_integration": record.accounting_integration,
+        "adapter": adapter_for("GENERIC"),
+        "timeout": 1,
+    }
+    assert delivery._packet_claim(read, **generic) is None
 
     current = record.packets.get()
-    claim = delivery._packet_claim(current, timeout=1)
+    claim = delivery._packet_claim(current, **generic)
     later_holder = timezone.now() + timedelta(minutes=5)  # our claim expired; another took it
     Packet.objects.filter(pk=current.pk).update(claimed_until=later_holder)
-    client = delivery.OutboundClient.for_integration(record.accounting_integration.integration)
-    delivery._packet_send(client, current, timeout=1, claim=claim)
+    delivery._Slice(record, 60).send(current, claim)
 
     current.refresh_from_db()
     assert (current.state, current.claimed_until) == (Packet.State.PENDING, later_holder)

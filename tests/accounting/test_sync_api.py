@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounting.models import Packet, SyncRecord
+from accounting.services.sync import ledger_commit
 from integration_hub import roles
 from integration_hub.models import ApiToken, Integration, SubscriberOwner
 from tests.factories import SubscriberFactory
@@ -152,6 +153,7 @@ def _record(accounting_integration, minutes_ago, status="Success", packets=()):
             content={},
             idempotency_key=f"{record.pk}-{n}",
         )
+    ledger_commit(sync_record=record)
     return record
 
 

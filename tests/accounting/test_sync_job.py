@@ -9,7 +9,8 @@ import responses
 from django.db import connection
 from django.utils import timezone
 
-from accounting.models import Packet, SyncRecord
+from accounting.adapters.generic import GenericAdapter
+from accounting.models import ExportedKey, Packet, SyncRecord
 from accounting.selectors import window_start_for
 from accounting.services import delivery as delivery_services
 from accounting.services import sync as sync_services
@@ -139,26 +140,30 @@ def test_a_refused_packet_is_failed_with_status_and_excerpt_and_the_record_is_st
 
 
 @responses.activate
-def test_an_unmapped_value_fails_only_its_packet_and_resend_after_fixing_the_map_sends_it(
+def test_an_unmapped_value_fails_the_record_before_anything_is_sent_and_the_next_sync_retries(
     accounting_integration, tasks, post_order
 ):
+    """Reference 004: processing (build, map, check every packet) comes before sending."""
     responses.post(BOOKS_URL, json={}, status=201)
     post_order("T1")
     post_order("T2", payments=[("AMEX", "21.60")])
+    post_order("T3", payments=[("GIFT", "21.60")])
     record = _sync(accounting_integration, tasks)
-    packets = {p.key: p for p in record.packets.all()}
-    assert record.status == SyncRecord.Status.SUCCESS
-    assert packets["T1"].state == Packet.State.SENT
-    assert packets["T2"].state == Packet.State.FAILED
-    assert 'PAYMENT_METHOD "AMEX"' in packets["T2"].error
-    assert [b["reference"] for b in _sent_bodies()] == ["T1"]
+
+    assert record.status == SyncRecord.Status.FAILED
+    assert "no PAYMENT_METHOD map for 'AMEX'" in record.failure_reason
+    assert "no PAYMENT_METHOD map for 'GIFT'" in record.failure_reason
+    assert record.packets.count() == 0
+    assert len(responses.calls) == 0
 
     accounting_integration.maps.create(kind="PAYMENT_METHOD", source="AMEX", target="1220")
-    assert packets_resend(sync_record=record, acting_user=None) == 1
-    tasks.run()
-    packets["T2"].refresh_from_db()
-    assert packets["T2"].state == Packet.State.SENT
-    assert _sent_bodies()[-1]["payments"] == [{"depositAccount": "1220", "amount": "21.60"}]
+    accounting_integration.maps.create(kind="PAYMENT_METHOD", source="GIFT", target="2400")
+    rerun = _sync(accounting_integration, tasks)
+    assert rerun.status == SyncRecord.Status.SUCCESS
+    assert rerun.window_start == record.window_start  # the failed run did not move it
+    assert sorted(b["reference"] for b in _sent_bodies()) == ["T1", "T2", "T3"]
+    t2 = next(b for b in _sent_bodies() if b["reference"] == "T2")
+    assert t2["payments"] == [{"depositAccount": "1220", "amount": "21.60"}]
 
 
 @responses.activate
@@ -200,23 +205,23 @@ def test_a_crash_halfway_leaves_the_window_and_the_rerun_covers_the_same_orders(
     first = _sync(accounting_integration, tasks)
     for n in range(5):
         post_order(f"T{n}")
-    real = sync_services.packet_map
+    real = GenericAdapter.build
     mapped = []
 
-    def crash_on_the_third(key, content, maps):
+    def crash_on_the_third(adapter, key, content, maps):
         mapped.append(key)
         if len(mapped) == 3:
             raise RuntimeError("worker lost its database connection")
-        return real(key, content, maps)
+        return real(adapter, key, content, maps)
 
-    monkeypatch.setattr(sync_services, "packet_map", crash_on_the_third)
+    monkeypatch.setattr(GenericAdapter, "build", crash_on_the_third)
     crashed = _sync(accounting_integration, tasks)
     assert crashed.status == SyncRecord.Status.FAILED
     assert "worker lost" in crashed.failure_reason
     assert crashed.packets.count() == 0
     assert len(responses.calls) == 0
 
-    monkeypatch.setattr(sync_services, "packet_map", real)
+    monkeypatch.setattr(GenericAdapter, "build", real)
     rerun = _sync(accounting_integration, tasks)
     assert rerun.window_start == first.window_end  # the failed run did not move it
     assert rerun.status == SyncRecord.Status.SUCCESS
@@ -235,14 +240,14 @@ def test_a_worker_killed_while_delivering_leaves_the_window_and_the_rerun_repeat
     first = _sync(accounting_integration, tasks)
     for n in range(3):
         post_order(f"T{n}")
-    real_send = delivery_services._packet_send
+    real_send = delivery_services._Slice.send
 
-    def killed_after_the_first(client, packet, **kwargs):
+    def killed_after_the_first(current, packet, claim):
         if len(responses.calls) == 1:
             raise WorkerKilled
-        real_send(client, packet, **kwargs)
+        return real_send(current, packet, claim)
 
-    monkeypatch.setattr(delivery_services, "_packet_send", killed_after_the_first)
+    monkeypatch.setattr(delivery_services._Slice, "send", killed_after_the_first)
     record = sync_request(accounting_integration=accounting_integration, acting_user=None)
     with pytest.raises(WorkerKilled):
         tasks.run()
@@ -255,7 +260,10 @@ def test_a_worker_killed_while_delivering_leaves_the_window_and_the_rerun_repeat
     with monkeypatch.context() as clock:
         clock.setattr(sync_services.timezone, "now", lambda: later)
         assert sync_records_watchdog() == [record.pk]
-    monkeypatch.setattr(delivery_services, "_packet_send", real_send)
+    monkeypatch.setattr(delivery_services._Slice, "send", real_send)
+    # Ten minutes on, the killed delivery's claims (a few timeouts long) have expired.
+    Packet.objects.update(claimed_until=None)
+    ExportedKey.objects.update(claimed_until=None)
     record.refresh_from_db()
     assert record.status == SyncRecord.Status.FAILED
     assert "window did not move" in record.failure_reason

@@ -4,6 +4,7 @@ in the background, resend) for its Owners only, with a fixed number of SQL queri
 import pytest
 
 from accounting.models import Packet, SyncRecord
+from accounting.services.sync import ledger_commit
 from tests.conftest import page_queries
 from tests.factories import AccountingIntegrationFactory
 
@@ -35,6 +36,7 @@ def _record(accounting_integration, *, status="Success", packets=(("T1", "Sent",
         )
         for key, state, error in packets
     )
+    ledger_commit(sync_record=record)
     return record
 
 
