@@ -150,6 +150,14 @@ class TaskQueue:
         """The arguments of each queued call of `func`, in order."""
         return [args for queued_func, args in self.queued if queued_func == func]
 
+    def delays_of(self, func: str) -> list[float]:
+        """How long after its commit each queued call of `func` is to run, in order."""
+        return [task.delay_seconds for task in self._queued_tasks() if task.func == func]
+
+    def _queued_tasks(self) -> list[QueuedTask]:
+        self._commit()
+        return list(self._queued)
+
     def ran_of(self, func: str) -> list[tuple]:
         """The arguments of each run of `func`, in order."""
         return [args for ran_func, args in self.ran if ran_func == func]

@@ -199,3 +199,87 @@ def test_resend_sends_the_pending_packets_a_killed_delivery_left_and_not_those_h
 
     assert [json.loads(r.body)["reference"] for r in receiver.received] == [abandoned.key]
     assert record.packets.get(pk=held.pk).state == Packet.State.PENDING
+
+
+DELIVER = "accounting.tasks.sync_record_deliver"
+
+
+def _throttled_once(books, retry_after: str):
+    from tests.accounting.conftest import BOOKS_URL
+
+    books.post(BOOKS_URL, status=429, headers={"Retry-After": retry_after}, body="slow down")
+    books.post(BOOKS_URL, status=201, json={})
+
+
+@pytest.mark.django_db
+def test_a_429_pauses_the_integration_and_the_packet_is_sent_once_after_retry_after(
+    accounting_integration, post_order, tasks
+):
+    import responses as mocked
+
+    from accounting.models import DeliveryPace
+    from accounting.services.sync import sync_record_run, sync_request
+
+    with mocked.RequestsMock() as books:
+        _throttled_once(books, "1")
+        post_order("T1")
+        record = sync_request(accounting_integration=accounting_integration, acting_user=None)
+        started = time.monotonic()
+        sync_record_run(sync_record_id=record.pk)
+        waited = time.monotonic() - started
+
+        assert [call.response.status_code for call in books.calls] == [429, 201]
+    packet = record.packets.get()
+    assert (packet.state, packet.response_code, packet.attempts) == ("Sent", 201, 1)
+    record.refresh_from_db()
+    assert record.status == SyncRecord.Status.SUCCESS
+    assert DeliveryPace.objects.get(pk=accounting_integration.pk).paused_until is not None
+    assert waited >= 0.9  # the second call waited for Retry-After
+
+
+@pytest.mark.django_db
+def test_a_pause_longer_than_the_slice_ends_it_and_schedules_the_rest_at_retry_after(
+    accounting_integration, post_order, tasks
+):
+    import responses as mocked
+    from django.utils import timezone
+
+    from accounting.models import DeliveryPace
+    from accounting.services.sync import sync_record_run, sync_request
+
+    with mocked.RequestsMock(assert_all_requests_are_fired=False) as books:
+        _throttled_once(books, "120")
+        post_order("T1")
+        post_order("T2")
+        record = sync_request(accounting_integration=accounting_integration, acting_user=None)
+        tasks.clear()
+        sync_record_run(sync_record_id=record.pk)
+
+        assert [call.response.status_code for call in books.calls] == [429]
+        assert set(record.packets.values_list("state", flat=True)) == {"Pending"}
+        [delay] = tasks.delays_of(DELIVER)
+        assert 110 < delay <= 120
+        record.refresh_from_db()
+        assert record.status == SyncRecord.Status.IN_PROGRESS
+
+        # Two minutes on: the continuation sends both, the throttled one once.
+        DeliveryPace.objects.update(paused_until=timezone.now())
+        tasks.run()
+        assert [call.response.status_code for call in books.calls] == [429, 201, 201]
+    assert set(record.packets.values_list("state", flat=True)) == {"Sent"}
+    record.refresh_from_db()
+    assert record.status == SyncRecord.Status.SUCCESS
+
+
+@pytest.mark.django_db
+def test_calls_keep_to_the_systems_per_minute_limit_across_deliveries(accounting_integration):
+    """Xero allows 60 calls a minute: slots a little over a second apart, whoever asks."""
+    from accounting.services.delivery import _pace_wait
+
+    xero = adapter_for("XERO")
+    waits = [_pace_wait(accounting_integration.pk, xero)[0] for _ in range(3)]
+
+    assert waits[0] == 0
+    assert 0.95 < waits[1] < 1.1
+    assert 1.95 < waits[2] < 2.1
+    assert _pace_wait(accounting_integration.pk, adapter_for("GENERIC")) == (0.0, True)
