@@ -119,7 +119,16 @@ _SAVED = ("subscriber", "integration_type", "integration", "summarize_data", "en
 
 class PacketInline(ReadOnlyInline):
     model = Packet
-    fields = ["key", "state", "response_code", "error", "attempts", "sent_at", "idempotency_key"]
+    fields = [
+        "key",
+        "state",
+        "response_code",
+        "external_id",
+        "error",
+        "attempts",
+        "sent_at",
+        "idempotency_key",
+    ]
     readonly_fields = fields
 
 

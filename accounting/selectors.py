@@ -293,7 +293,16 @@ def active_record_of(accounting_integration: AccountingIntegration) -> SyncRecor
 PACKETS_SHOWN_PER_RECORD = 25
 
 
-_SHOWN_COLUMNS = ("id", "sync_record_id", "key", "state", "response_code", "error", "attempts")
+_SHOWN_COLUMNS = (
+    "id",
+    "sync_record_id",
+    "key",
+    "state",
+    "response_code",
+    "error",
+    "attempts",
+    "external_id",
+)
 
 
 # SQLite allows 500 parts in a compound SELECT: 3 states by 150 records per query.

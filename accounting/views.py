@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from integration_hub.views import safe_next, wants_json
 
+from .adapters import adapter_for
 from .models import AccountingIntegration, SyncRecord
 from .selectors import (
     accounting_integration_owned,
@@ -83,6 +84,7 @@ def integration_detail(request: HttpRequest, accounting_integration_id: int):
             "latest": latest,
             "is_active": bool(latest and latest.status in SyncRecord.ACTIVE),
             "history_url": history_url(accounting_integration),
+            "system_label": adapter_for(accounting_integration.integration_type).label,
         },
     )
 

@@ -71,9 +71,14 @@ def _owned(request, subscriber_id, integration_type: str) -> AccountingIntegrati
 
 
 class PacketSerializer(serializers.ModelSerializer):
+    external_id = serializers.CharField(
+        help_text="The id(s) the accounting system gave the object(s) this packet created, "
+        "updated or deleted (comma-separated when one object per payment); empty until sent."
+    )
+
     class Meta:
         model = Packet
-        fields = ["id", "key", "state", "response_code", "error"]
+        fields = ["id", "key", "state", "response_code", "error", "external_id"]
 
 
 PACKETS_IN_HISTORY = 100

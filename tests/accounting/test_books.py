@@ -147,9 +147,7 @@ def test_an_unchanged_key_of_another_day_is_not_sent_again(summarised, tasks, po
 
 
 @responses.activate
-def test_a_packet_a_later_sync_replaced_is_never_sent_by_resend(
-    summarised, tasks, post_order
-):
+def test_a_packet_a_later_sync_replaced_is_never_sent_by_resend(summarised, tasks, post_order):
     """Resending an old record must not book totals a later sync has superseded."""
     responses.post(BOOKS_URL, status=503)
     post_order("T1")

@@ -168,7 +168,14 @@ def test_history_is_newest_first_with_packets_and_their_states(
     assert body["count"] == 2
     assert [r["id"] for r in body["results"]] == [new.pk, old.pk]
     assert [p["state"] for p in body["results"][1]["packets"]] == ["Failed", "Sent"]  # failed first
-    assert set(body["results"][1]["packets"][0]) == {"id", "key", "state", "responseCode", "error"}
+    assert set(body["results"][1]["packets"][0]) == {
+        "id",
+        "key",
+        "state",
+        "responseCode",
+        "error",
+        "externalId",
+    }
     assert body["results"][1]["packetCount"] == 2
     assert body["results"][1]["packetCounts"] == {"Pending": 0, "Sent": 1, "Failed": 1}
     assert body["results"][0]["packetCounts"] == {"Pending": 0, "Sent": 0, "Failed": 0}
