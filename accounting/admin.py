@@ -12,7 +12,7 @@ from integration_hub import roles
 from integration_hub.admin import ReadOnlyAdmin, ReadOnlyInline
 from integration_hub.models import Integration
 
-from .models import AccountingIntegration, AccountingMap, Packet, SyncRecord
+from .models import AccountingIntegration, AccountingMap, ExportedKey, Packet, SyncRecord
 from .selectors import accounting_integration_owned
 from .services.integrations import (
     accounting_integration_create,
@@ -204,3 +204,24 @@ class SyncRecordAdmin(ReadOnlyAdmin):
             except ValidationError as exc:
                 self.message_user(request, " ".join(exc.messages), messages.WARNING)
         self.message_user(request, f"{total} packet(s) queued for resending.")
+
+
+@admin.register(ExportedKey)
+class ExportedKeyAdmin(ReadOnlyAdmin):
+    """What each accounting system holds for each packet key (read-only: written by
+    delivery): the packet carrying the key's current totals and the objects' ids."""
+
+    list_display = ["key", "accounting_integration", "tenant_id", "held", "latest_packet_id"]
+    list_filter = ["accounting_integration__integration_type"]
+    search_fields = ["key", "accounting_integration__subscriber__name"]
+    list_select_related = ["accounting_integration__subscriber"]
+    fields = [
+        "accounting_integration",
+        "key",
+        "tenant_id",
+        "held",
+        "latest_packet",
+        "claimed_until",
+        "created_at",
+        "updated_at",
+    ]

@@ -26,7 +26,7 @@ def _demo_integration(context: DemoContext) -> list[str]:
     ]
 
 
-_RECORDS = ("syncrecord", "packet", "accountingintegration", "accountingmap")
+_RECORDS = ("syncrecord", "packet", "exportedkey", "accountingintegration", "accountingmap")
 
 DECLARATIONS = [
     RolePermissions(roles.JOB_ADMIN, tuple(f"accounting.view_{model}" for model in _RECORDS)),
@@ -40,6 +40,7 @@ DECLARATIONS = [
             ),
             "accounting.view_syncrecord",
             "accounting.view_packet",
+            "accounting.view_exportedkey",
         ),
     ),
     dashboard.Panel(

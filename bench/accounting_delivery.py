@@ -39,6 +39,7 @@ class SlowReceiver(BaseHTTPRequestHandler):
 def record_create(base_url: str, count: int):
     from accounting.models import AccountingIntegration, Packet, SyncRecord
     from accounting.services.delivery import idempotency_key_for
+    from accounting.services.sync import ledger_commit
     from integration_hub.models import Integration, Subscriber
 
     endpoint = Integration.objects.create(name="Books", kind="ACCOUNTING", base_url=base_url)
@@ -77,6 +78,7 @@ def record_create(base_url: str, count: int):
         )
         for payload in payloads
     )
+    ledger_commit(sync_record=record)  # the packets become their keys' current truth
     return record, payloads
 
 

@@ -1,12 +1,16 @@
 """The Sync of an accounting integration (reference 004): request, run, deliver, resend,
 and the watchdog for runs that died.
 
-A run claims its Queued record, fixes its window (DESIGN.md: windowStart is the last
-successful record's windowEnd, windowEnd the time the run started), turns the orders of the
-window into packets and maps them, then delivers the packets outside any transaction. The
-record becomes Success once every packet was transformed and mapped and every send was tried,
-whatever the sends answered (reference 004, "Sync Progress"); a run that raises or dies never
-marks it Success, so the window does not move and the next run covers the same orders.
+A run claims its Queued record and fixes its window (DESIGN.md: windowStart is the last
+successful record's windowEnd, windowEnd the time the run started). Processing comes
+first: every key the window touches (the keys its orders are under now, and the keys the
+accounting system holds them under) is recomputed from all orders now under it, mapped and
+checked by the integration's adapter. Any problem fails the record before anything is sent,
+naming every one, and the window stays. Otherwise the packets become their keys' current
+truth (`ledger_commit`) and are delivered outside any transaction; the record is Success
+whatever the sends answered (reference 004, "Sync Progress"). A run that raises or dies
+never marks it Success, so the window does not move and the next run covers the same
+orders.
 """
 
 import logging
