@@ -127,6 +127,17 @@ def content_split(content: dict) -> dict[str, list[ContentLine]]:
     }
 
 
+def unpaid_problem(key: str, content: dict) -> str | None:
+    """Lines no payment covers (an order left unpaid, or paid less than its lines): one
+    object per payment books only what each payment covers, so they would be dropped
+    unseen (with no payment at all, the key's objects deleted) instead of failing."""
+    paid = sum(cents for _method, cents in content["payments"])
+    sold = sum(net + tax for _category, _rate, net, tax in content["lines"])
+    if paid == sold:
+        return None
+    return f"{key}: payments {amount(paid)} do not equal lines {amount(sold)}"
+
+
 def rate_percent(rate: str) -> str:
     """ "0.0800" → "8%" (descriptions only)."""
     percent = f"{float(rate) * 100:.4f}".rstrip("0").rstrip(".")

@@ -18,6 +18,7 @@ from .base import (
     response_json,
     retry_after,
     status_error,
+    unpaid_problem,
 )
 
 PATH = "v3.1/other_payments"
@@ -74,6 +75,8 @@ class SageAdapter(Adapter):
                 "total_amount": amount(paid[method]),
                 "payment_lines": payment_lines,
             }
+        if not problems and (problem := unpaid_problem(key, content)):
+            problems.append(problem)
         return payload, mapper.problems + problems
 
     def calls(self, *, accounting_integration_id, key, payload, objects, tenant_id) -> list[Call]:

@@ -18,6 +18,7 @@ from .base import (
     response_json,
     retry_after,
     status_error,
+    unpaid_problem,
 )
 
 PATH = "api.xro/2.0/BankTransactions"
@@ -81,6 +82,8 @@ class XeroAdapter(Adapter):
                 "Status": "AUTHORISED",
                 "LineItems": items,
             }
+        if not problems and (problem := unpaid_problem(key, content)):
+            problems.append(problem)
         return payload, mapper.problems + problems
 
     def calls(self, *, accounting_integration_id, key, payload, objects, tenant_id) -> list[Call]:
