@@ -216,6 +216,9 @@ class ExportedKey(TimeStampedModel):
     # What the system holds: part ("" or a payment method) → {"id": ..., "version":
     # QuickBooks' SyncToken}.
     held = models.JSONField(default=dict, blank=True)
+    # How many times the key's objects were deleted: a key booked again after that creates
+    # new objects under new idempotency keys (a repeat would get the deleted one back).
+    revision = models.PositiveIntegerField(default=0)
     claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:

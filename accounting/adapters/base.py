@@ -77,7 +77,12 @@ def _encode(value, amount_fields: frozenset[str], name: str = "") -> str:
 
 
 def call_idempotency_key(
-    *, accounting_integration_id: int, key: str, data: bytes | None, index: int | None = None
+    *,
+    accounting_integration_id: int,
+    key: str,
+    data: bytes | None,
+    index: int | None = None,
+    revision: int = 0,
 ) -> str:
     """UUID v5 of the accounting integration, the packet key, the SHA-256 of the exact body
     and (Sage) the index of the payment: the same body always has the same key, a changed
@@ -86,6 +91,10 @@ def call_idempotency_key(
     name = f"{accounting_integration_id}|{key}|{digest}"
     if index is not None:
         name += f"|{index}"
+    if revision:
+        # Booked again after its objects were deleted: a repeat key would get the deleted
+        # object's answer back (QuickBooks requestid, Sage idempotency_id).
+        name += f"|r{revision}"
     return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, name))
 
 
@@ -194,6 +203,7 @@ class Adapter:
         payload: dict,
         objects: dict[str, dict],
         tenant_id: str,
+        revision: int = 0,
     ) -> list[Call]:
         raise NotImplementedError
 

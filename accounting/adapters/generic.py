@@ -41,7 +41,10 @@ class GenericAdapter(Adapter):
         body = {"reference": key, "date": content["date"], "payments": payments, "lines": lines}
         return body, mapper.problems
 
-    def calls(self, *, accounting_integration_id, key, payload, objects, tenant_id) -> list[Call]:
+    def calls(
+        self, *, accounting_integration_id, key, payload, objects, tenant_id, revision=0
+    ) -> list[Call]:
+        # A GENERIC key is never deleted, only sent empty: its revision stays 0.
         idempotency_key = call_idempotency_key(
             accounting_integration_id=accounting_integration_id, key=key, data=body_bytes(payload)
         )

@@ -115,24 +115,32 @@ class QuickBooksAdapter(Adapter):
         }
         return {"": entry}, problems
 
-    def calls(self, *, accounting_integration_id, key, payload, objects, tenant_id) -> list[Call]:
+    def calls(
+        self, *, accounting_integration_id, key, payload, objects, tenant_id, revision=0
+    ) -> list[Call]:
         held = objects.get("")
         entry = payload.get("")
+        scope = (accounting_integration_id, key, tenant_id, revision)
         if entry is not None and held is not None:
             body = {**entry, "Id": held["id"], "SyncToken": held.get("version", "0")}
             body["sparse"] = True
-            return [self._journal_call(accounting_integration_id, key, tenant_id, body, "update")]
+            return [self._journal_call(*scope, body, "update")]
         if entry is not None:
-            return [self._journal_call(accounting_integration_id, key, tenant_id, entry, "create")]
+            return [self._journal_call(*scope, entry, "create")]
         if held is not None:
             body = {"Id": held["id"], "SyncToken": held.get("version", "0")}
-            return [self._journal_call(accounting_integration_id, key, tenant_id, body, "delete")]
+            return [self._journal_call(*scope, body, "delete")]
         return []
 
-    def _journal_call(self, accounting_integration_id, key, tenant_id, body, action) -> Call:
+    def _journal_call(
+        self, accounting_integration_id, key, tenant_id, revision, body, action
+    ) -> Call:
         draft = self._call(method="POST", path="", body=body, parts=("",), action=action)
         request_id = call_idempotency_key(
-            accounting_integration_id=accounting_integration_id, key=key, data=draft.data()
+            accounting_integration_id=accounting_integration_id,
+            key=key,
+            data=draft.data(),
+            revision=revision,
         )
         params = {"minorversion": MINOR_VERSION, "requestid": request_id}
         if action == "delete":

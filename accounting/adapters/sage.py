@@ -79,7 +79,9 @@ class SageAdapter(Adapter):
             problems.append(problem)
         return payload, mapper.problems + problems
 
-    def calls(self, *, accounting_integration_id, key, payload, objects, tenant_id) -> list[Call]:
+    def calls(
+        self, *, accounting_integration_id, key, payload, objects, tenant_id, revision=0
+    ) -> list[Call]:
         calls = []
         headers = {"X-Business": tenant_id, "Accept": "application/json"}
         for index, part in enumerate(sorted(set(payload) | set(objects))):
@@ -103,6 +105,7 @@ class SageAdapter(Adapter):
                 key=key,
                 data=draft.data(),
                 index=index,
+                revision=revision,
             )
             body = {
                 "other_payment": {**payment, "idempotency_id": idempotency_key.replace("-", "")}

@@ -86,7 +86,9 @@ class XeroAdapter(Adapter):
             problems.append(problem)
         return payload, mapper.problems + problems
 
-    def calls(self, *, accounting_integration_id, key, payload, objects, tenant_id) -> list[Call]:
+    def calls(
+        self, *, accounting_integration_id, key, payload, objects, tenant_id, revision=0
+    ) -> list[Call]:
         parts = sorted(set(payload) | set(objects))
         if not parts:
             return []
@@ -104,7 +106,10 @@ class XeroAdapter(Adapter):
         action = "update" if objects else "create"
         draft = self._call(method=method, path=PATH, body=body, parts=tuple(parts), action=action)
         idempotency_key = call_idempotency_key(
-            accounting_integration_id=accounting_integration_id, key=key, data=draft.data()
+            accounting_integration_id=accounting_integration_id,
+            key=key,
+            data=draft.data(),
+            revision=revision,
         )
         return [
             self._call(

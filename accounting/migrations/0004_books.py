@@ -79,6 +79,7 @@ class Migration(migrations.Migration):
                 ('key', models.CharField(max_length=200)),
                 ('tenant_id', models.CharField(blank=True, max_length=200)),
                 ('held', models.JSONField(blank=True, default=dict)),
+                ('revision', models.PositiveIntegerField(default=0)),
                 ('claimed_until', models.DateTimeField(blank=True, null=True)),
                 ('accounting_integration', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exported_keys', to='accounting.accountingintegration')),
                 ('latest_packet', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounting.packet')),

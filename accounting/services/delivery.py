@@ -221,12 +221,14 @@ class _Slice:
         )
         # Objects of another company (connected before) are not this company's to update.
         objects = dict(exported.held) if exported.tenant_id == tenant_id else {}
+        revision = exported.revision
         calls = self.adapter.calls(
             accounting_integration_id=accounting_integration.pk,
             key=packet.key,
             payload=packet.payload,
             objects=objects,
             tenant_id=tenant_id,
+            revision=revision,
         )
         fields = {"state": Packet.State.SENT, "response_code": None, "error": ""}
         external_ids: list[str] = []
@@ -249,13 +251,16 @@ class _Slice:
             if not answer.ok:
                 fields.update(state=Packet.State.FAILED, error=answer.error[:ERROR_CHARS])
                 break
+            had_objects = bool(objects)
             for part, held in answer.objects.items():
                 if held is None:
                     objects.pop(part, None)
                 else:
                     objects[part] = held
+            if had_objects and not objects:
+                revision += 1
             ExportedKey.objects.filter(pk=exported.pk, claimed_until=claim).update(
-                held=objects, tenant_id=tenant_id, updated_at=timezone.now()
+                held=objects, tenant_id=tenant_id, revision=revision, updated_at=timezone.now()
             )
             external_ids += answer.external_ids
             if answer.note:

@@ -1026,3 +1026,28 @@ def test_a_payment_with_no_lines_to_book_is_a_problem(integration_type):
     _payload, problems = build(integration_type, "T1", content)
     assert len(problems) == 1
     assert "5.00" in problems[0]
+
+
+@pytest.mark.parametrize("integration_type", REAL_SYSTEMS)
+def test_a_key_booked_again_after_its_objects_were_deleted_gets_new_idempotency_keys(
+    integration_type,
+):
+    """The same body as before the deletion must not repeat its key: QuickBooks' requestid
+    and Sage's idempotency_id would answer with the deleted object."""
+    key, content = visa_packet()
+    payload, _ = build(integration_type, key, content)
+
+    def keys(revision):
+        calls = adapter_for(integration_type).calls(
+            accounting_integration_id=INTEGRATION_ID,
+            key=key,
+            payload=payload,
+            objects={},
+            tenant_id=TENANT,
+            revision=revision,
+        )
+        return [call.idempotency_key for call in calls]
+
+    assert keys(0) == keys(0)
+    assert set(keys(1)).isdisjoint(keys(0))
+    assert set(keys(2)).isdisjoint(keys(1))
