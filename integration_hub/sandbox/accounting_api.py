@@ -271,7 +271,8 @@ def decimal_copy(value):
 def json_ready(value):
     """`value` with every `Decimal` turned into a JSON number (float: amounts are cents)."""
     if isinstance(value, Decimal):
-        return float(value)
+        number = float(value)
+        return number if math.isfinite(number) else str(value)
     if isinstance(value, dict):
         return {key: json_ready(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -102,9 +102,9 @@ class AccountingToken(TimeStampedModel):
 
 class AccountingObject(TimeStampedModel):
     """An object in the books of a sandbox company (a QuickBooks JournalEntry, a Xero
-    BankTransaction, a Sage other payment): its current body as the system would return it,
-    its version (QuickBooks' SyncToken; counts updates for the others) and whether it was
-    deleted."""
+    BankTransaction, a Sage other payment): its current body (as posted, with every update
+    applied; the system's answer adds its ids and totals), its version (QuickBooks'
+    SyncToken; counts updates for the others) and whether it was deleted."""
 
     class ObjectType(models.TextChoices):
         JOURNAL_ENTRY = "JournalEntry"

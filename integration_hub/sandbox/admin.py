@@ -11,6 +11,7 @@ from .models import (
     AccountingApp,
     AccountingCall,
     AccountingCompany,
+    AccountingGrant,
     AccountingObject,
     ReceivedRequest,
     SandboxReceiver,
@@ -76,6 +77,26 @@ class AccountingAppAdmin(ReadOnlyAdmin):
     list_display = ("name", "system", "client_id", "created_at")
     list_filter = ("system",)
     fields = ("system", "name", "client_id", "created_at", "updated_at")
+    readonly_fields = fields
+
+
+@admin.register(AccountingGrant)
+class AccountingGrantAdmin(ReadOnlyAdmin):
+    """Consents given on the sandbox's authorize pages: which app reached which companies,
+    and whether it was revoked (codes and tokens are kept only as hashes, never shown)."""
+
+    list_display = ("pk", "app", "tenant_ids", "scope", "created_at", "revoked_at")
+    list_filter = ("app__system",)
+    list_select_related = ("app",)
+    fields = (
+        "app",
+        "tenant_ids",
+        "scope",
+        "redirect_uri",
+        "code_used_at",
+        "revoked_at",
+        "created_at",
+    )
     readonly_fields = fields
 
 

@@ -52,9 +52,12 @@ def test_calls_are_listed_read_only_without_credentials(client, make_user, recor
     call = AccountingCall.objects.order_by("id").last()
 
     listing = client.get(reverse("admin:sandbox_accountingcall_changelist"))
+    grants = client.get(reverse("admin:sandbox_accountinggrant_changelist"))
     detail = client.get(reverse("admin:sandbox_accountingcall_change", args=[call.pk]))
 
     assert listing.status_code == 200
+    assert grants.status_code == 200
+    assert SAGE_BUSINESS in grants.content.decode()
     assert detail.status_code == 200
     assert "Bearer" not in detail.content.decode()
     assert 'name="_save"' not in detail.content.decode()

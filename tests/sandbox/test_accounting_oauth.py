@@ -418,3 +418,11 @@ def test_the_app_service_is_idempotent_and_keeps_a_working_secret_in_the_store(d
     assert (stored.client_id, stored.client_secret) == (client_id, reset_secret)
     assert AccountingApp.objects.filter(system=data.XERO).count() == 1
     assert secret not in AccountingApp.objects.get().client_secret_hash
+
+
+def test_a_token_of_one_system_is_refused_by_another(client, quickbooks, sage):
+    quickbooks_token = quickbooks.connect(client)
+
+    response = client.get(sage.path("base_url") + "/v3.1/businesses", **bearer(quickbooks_token))
+
+    assert response.status_code == 401
