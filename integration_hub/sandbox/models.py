@@ -63,6 +63,14 @@ class ReceivedRequest(TimeStampedModel):
         return f"{self.method} #{self.pk}"
 
 
+from .accounting_models import (  # noqa: E402 (the accounting systems' models, in their own module)
+    AccountingApp,
+    AccountingCall,
+    AccountingCompany,
+    AccountingGrant,
+    AccountingObject,
+    AccountingToken,
+)
 from .organisation_kit_models import (  # noqa: E402 (the simulator's models, in their own module)
     BankIdOrder,
     OrganisationKitAddedUser,
@@ -71,6 +79,12 @@ from .organisation_kit_models import (  # noqa: E402 (the simulator's models, in
 )
 
 __all__ = [
+    "AccountingApp",
+    "AccountingCall",
+    "AccountingCompany",
+    "AccountingGrant",
+    "AccountingObject",
+    "AccountingToken",
     "BankIdOrder",
     "OrganisationKitAddedUser",
     "OrganisationKitEvent",

@@ -1,8 +1,10 @@
-"""Writes of the sandbox (partner simulator): deliveries received, and the demo setup."""
+"""Writes of the sandbox (partner simulator): deliveries received, the demo setup, and the
+apps registered with its accounting systems."""
 
+import secrets
 from collections.abc import Mapping
 
-from django.contrib.auth.hashers import check_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import get_application_model
@@ -11,7 +13,8 @@ from integration_hub.models import Credential, Integration
 from integration_hub.services.credentials import credential_set
 from integration_hub.services.integrations import integration_create, integration_update
 
-from .models import ReceivedRequest, SandboxReceiver
+from . import accounting_data
+from .models import AccountingApp, ReceivedRequest, SandboxReceiver
 
 # Headers that carry credentials are never stored.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
@@ -153,3 +156,50 @@ def sandbox_integration_ensure(
     if changed:
         integration = integration_update(integration=integration, **changed)
     return integration
+
+
+@transaction.atomic
+def sandbox_accounting_app_ensure(
+    *,
+    system: str,
+    name: str = "Integration Hub",
+    credential_key: str | None = None,
+    credential_map: str = DEMO_CREDENTIAL_MAP,
+) -> tuple[str, str | None]:
+    """Idempotent: the app `name` registered with the sandbox's accounting `system`
+    (QUICKBOOKS_ONLINE, XERO or SAGE). Returns (client_id, client_secret); the secret is
+    the plaintext only when it was made now (the sandbox keeps only its hash), else None.
+
+    With `credential_key`, the client id and secret are also kept in the hub's credential
+    store at (credential_map, credential_key): a secret is made again whenever the entry
+    there no longer holds a working one, so calling this at every demo setup is enough."""
+    if system not in accounting_data.SYSTEMS:
+        raise ValueError(f"Unknown accounting system {system!r}.")
+    app = AccountingApp.objects.select_for_update().filter(system=system, name=name).first()
+    if app is not None and credential_key is None:
+        return app.client_id, None
+    if app is not None:
+        credential = Credential.objects.filter(
+            map_name=credential_map, key_name=credential_key
+        ).first()
+        if (
+            credential is not None
+            and credential.client_id == app.client_id
+            and credential.has_client_secret
+            and check_password(credential.client_secret, app.client_secret_hash)
+        ):
+            return app.client_id, None
+    secret = secrets.token_urlsafe(40)
+    if app is None:
+        prefix = {"QUICKBOOKS_ONLINE": "AB", "XERO": "", "SAGE": ""}[system]
+        app = AccountingApp(system=system, name=name, client_id=prefix + secrets.token_hex(16))
+    app.client_secret_hash = make_password(secret)
+    app.save()
+    if credential_key is not None:
+        credential_set(
+            map_name=credential_map,
+            key_name=credential_key,
+            client_id=app.client_id,
+            client_secret=secret,
+        )
+    return app.client_id, secret

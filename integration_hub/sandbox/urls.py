@@ -9,4 +9,6 @@ urlpatterns = [
     path("o/token/", oauth2_views.TokenView.as_view(), name="token"),
     path("receiver/<slug:slug>/", views.receiver, name="receiver"),
     path("organisation-kit/", include("integration_hub.sandbox.organisation_kit_urls")),
+    # QuickBooks Online, Xero and Sage, played for the accounting integrations.
+    path("", include("integration_hub.sandbox.accounting_urls")),
 ]
