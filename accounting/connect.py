@@ -23,6 +23,8 @@ class ConnectSettings:
     revoke_url: str
     scope: str
     client_auth: str
+    # Intuit's revocation endpoint takes {"token": ...} as JSON, the others a form (RFC 7009).
+    revoke_as_json: bool = False
 
 
 # Endpoints, not secrets (S106 reads "token_url" as a password).
@@ -33,6 +35,7 @@ DEFAULTS: dict[str, ConnectSettings] = {
         revoke_url="https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
         scope="com.intuit.quickbooks.accounting",
         client_auth=ClientAuth.BASIC,
+        revoke_as_json=True,
     ),
     Type.XERO: ConnectSettings(
         authorize_url="https://login.xero.com/identity/connect/authorize",
@@ -65,6 +68,7 @@ def connect_settings(accounting_integration: AccountingIntegration) -> ConnectSe
         revoke_url=integration.revoke_url or default.revoke_url,
         scope=integration.scope or default.scope,
         client_auth=default.client_auth,
+        revoke_as_json=default.revoke_as_json,
     )
 
 

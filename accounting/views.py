@@ -181,6 +181,7 @@ def oauth_callback(request: HttpRequest):
     states = _states_current(request)
     entry = states.pop(state, None) if state else None
     request.session[CONNECT_STATES] = states
+    request.session.save()  # used up now, before the calls below take their time
     if entry is None or entry["user"] != request.user.pk:
         return _connect_refused_page(
             request,

@@ -268,8 +268,10 @@ def accounting_integration_disconnect(
     grant = OAuthGrant.objects.filter(accounting_integration=accounting_integration).first()
     if grant is None:
         return False
-    revoke_url = connect_settings(accounting_integration).revoke_url
-    revoked = oauth_grant_revoke(grant=grant, revoke_url=revoke_url)
+    settings = connect_settings(accounting_integration)
+    revoked = oauth_grant_revoke(
+        grant=grant, revoke_url=settings.revoke_url, body_as_json=settings.revoke_as_json
+    )
     with transaction.atomic():
         locked = AccountingIntegration.objects.select_for_update().get(pk=accounting_integration.pk)
         if locked.grant_id is None:  # not connected again meanwhile

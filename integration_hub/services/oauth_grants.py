@@ -122,11 +122,13 @@ def _basic_authorization(client_id: str, client_secret: str) -> str:
     return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
-def oauth_grant_revoke(*, grant: OAuthGrant, revoke_url: str = "") -> bool:
+def oauth_grant_revoke(
+    *, grant: OAuthGrant, revoke_url: str = "", body_as_json: bool = False
+) -> bool:
     """Revoke the grant's refresh token at `revoke_url` when there is one (RFC 7009: a form
-    POST of `token`, the app authenticating as at the token endpoint), then delete the grant.
-    A failed revocation is logged, never fatal: the grant is forgotten all the same. True
-    when the system confirmed the revocation."""
+    POST of `token`, or a JSON one where the system wants it (Intuit); the app authenticates
+    as at the token endpoint), then delete the grant. A failed revocation is logged, never
+    fatal: the grant is forgotten all the same. True when the system confirmed it."""
     revoked = False
     refresh_token = grant.refresh_token
     if revoke_url and refresh_token:
@@ -141,7 +143,8 @@ def oauth_grant_revoke(*, grant: OAuthGrant, revoke_url: str = "") -> bool:
                 headers["Authorization"] = _basic_authorization(
                     credential.client_id, credential.client_secret
                 )
-            response = OutboundClient().post(revoke_url, data=data, headers=headers)
+            body = {"json": data} if body_as_json else {"data": data}
+            response = OutboundClient().post(revoke_url, headers=headers, **body)
             response.close()
             revoked = 200 <= response.status_code < 300
             if not revoked:

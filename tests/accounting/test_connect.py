@@ -5,6 +5,7 @@ until connected."""
 
 import base64
 import hashlib
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -468,6 +469,21 @@ def test_disconnect_forgets_the_grant_even_when_revocation_fails(owner_client, s
     assert not sage.is_connected
     assert not OAuthGrant.objects.exists()
     assert "client_secret" in _form(responses.calls[0])  # Sage: the app in the form body
+
+
+@responses.activate
+def test_quickbooks_revocation_sends_the_token_as_json_as_intuit_asks(owner_client, quickbooks):
+    connected(quickbooks, refresh_token="qb-refresh")
+    responses.add(
+        responses.POST, "https://developer.api.intuit.com/v2/oauth2/tokens/revoke", status=200
+    )
+
+    owner_client.post(f"/accounting/{quickbooks.pk}/disconnect")
+
+    call = responses.calls[0]
+    assert json.loads(call.request.body)["token"] == "qb-refresh"
+    assert call.request.headers["Authorization"].startswith("Basic ")
+    assert not OAuthGrant.objects.exists()
 
 
 # Who may
