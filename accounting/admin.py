@@ -66,17 +66,31 @@ class AccountingIntegrationForm(forms.ModelForm):
 @admin.register(AccountingIntegration)
 class AccountingIntegrationAdmin(admin.ModelAdmin):
     form = AccountingIntegrationForm
-    list_display = ["subscriber", "integration_type", "integration", "summarize_data", "enabled"]
+    list_display = [
+        "subscriber",
+        "integration_type",
+        "integration",
+        "summarize_data",
+        "enabled",
+        "connected",
+    ]
     list_filter = ["integration_type", "enabled", "summarize_data"]
     list_select_related = ["subscriber", "integration"]
     inlines = [AccountingMapInline]
+    # The grant (the Owner's tokens) is never shown; only whether there is one.
+    exclude = ["grant"]
+
+    @admin.display(boolean=True, description="Connected")
+    def connected(self, obj):
+        return obj.is_connected
 
     def get_readonly_fields(self, request, obj=None):
-        # The integration decides where the accounting system's credential goes, and the
-        # subscriber whose sales go there.
+        # The integration decides where the accounting system's credential goes, the
+        # subscriber whose sales go there, and the tenant whose books receive them. The
+        # tenant's name and the connection come from Connect.
         if roles.user_may_save_secrets(request.user):
-            return ()
-        return ("subscriber", "integration")
+            return ("tenant_name", "connected")
+        return ("subscriber", "integration", "tenant_id", "tenant_name", "connected")
 
     def has_add_permission(self, request):
         return roles.user_may_save_secrets(request.user) and super().has_add_permission(request)
@@ -114,7 +128,14 @@ class AccountingIntegrationAdmin(admin.ModelAdmin):
         transaction.on_commit(accounting_schedules_ensure)
 
 
-_SAVED = ("subscriber", "integration_type", "integration", "summarize_data", "enabled")
+_SAVED = (
+    "subscriber",
+    "integration_type",
+    "integration",
+    "summarize_data",
+    "enabled",
+    "tenant_id",
+)
 
 
 class PacketInline(ReadOnlyInline):

@@ -4,7 +4,7 @@ of each run and the packets a run sends."""
 from django.conf import settings
 from django.db import models
 
-from integration_hub.models import Integration, Order, Subscriber, TimeStampedModel
+from integration_hub.models import Integration, OAuthGrant, Order, Subscriber, TimeStampedModel
 
 
 class AccountingIntegration(TimeStampedModel):
@@ -27,6 +27,18 @@ class AccountingIntegration(TimeStampedModel):
     # reference 004, SynchronizationPreferences.SummarizeData
     summarize_data = models.BooleanField(default=False)
     enabled = models.BooleanField(default=True)
+    # The company in the accounting system (QuickBooks realmId, Xero tenant id, Sage business
+    # id): filled by Connect, or by System Admin. Decides whose books the sales go to.
+    tenant_id = models.CharField(max_length=200, blank=True)
+    tenant_name = models.CharField(max_length=300, blank=True)
+    # What the Owner granted at Connect (QuickBooks, Xero, Sage); gone at Disconnect.
+    grant = models.OneToOneField(
+        OAuthGrant,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="accounting_integration",
+    )
 
     class Meta:
         ordering = ["subscriber_id", "integration_type"]
@@ -39,6 +51,10 @@ class AccountingIntegration(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.subscriber} / {self.integration_type}"
+
+    @property
+    def is_connected(self) -> bool:
+        return self.grant_id is not None
 
 
 class AccountingMap(TimeStampedModel):

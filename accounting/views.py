@@ -1,7 +1,10 @@
 """The accounting pages of the web UI: the dashboard panel's Sync button, and an integration's
 page (Sync now, its live status, the history with per-packet states and errors, resend of
-failed packets).
+failed packets, Connect and Disconnect of QuickBooks, Xero and Sage).
 Owners of the integration's subscriber only, as the API (reference 004)."""
+
+import re
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,17 +13,26 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
 from integration_hub.views import safe_next, wants_json
 
-from .adapters import adapter_for
+from .connect import CALLBACK_PATH, is_connectable
 from .models import AccountingIntegration, SyncRecord
 from .selectors import (
     accounting_integration_owned,
     records_with_packets,
     sync_history,
     sync_record_of,
+)
+from .services.connect import (
+    ConnectRefused,
+    Tenant,
+    accounting_integration_disconnect,
+    connect_finish,
+    connect_start,
+    connect_tenant_pick,
 )
 from .services.sync import SyncConflict, packets_resend, sync_request
 
@@ -84,7 +96,7 @@ def integration_detail(request: HttpRequest, accounting_integration_id: int):
             "latest": latest,
             "is_active": bool(latest and latest.status in SyncRecord.ACTIVE),
             "history_url": history_url(accounting_integration),
-            "system_label": adapter_for(accounting_integration.integration_type).label,
+            "is_connectable": is_connectable(accounting_integration),
         },
     )
 
@@ -107,3 +119,168 @@ def record_resend(request: HttpRequest, accounting_integration_id: int, sync_rec
             text += f" {still} still lack a map: add it in the admin, then resend."
         messages.success(request, text)
     return redirect(reverse("accounting-integration", args=[accounting_integration.pk]))
+
+
+# Connect (DESIGN.md, "Accounting": connecting an accounting system). The session keeps, per
+# `state`, the accounting integration and user it was issued for and the PKCE verifier; a
+# state is used once and lives CONNECT_STATE_LIFETIME. A grant waiting for the Owner to pick
+# a tenant is kept server side (its id in the session), never in the page.
+CONNECT_STATES = "accounting_connect_states"
+CONNECT_PENDING = "accounting_connect_pending"
+CONNECT_STATE_LIFETIME = timedelta(minutes=15)
+_OAUTH_ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
+
+
+def _integration_page(accounting_integration: AccountingIntegration):
+    return redirect(reverse("accounting-integration", args=[accounting_integration.pk]))
+
+
+def _states_current(request: HttpRequest) -> dict:
+    """The session's connect states that have not expired."""
+    oldest = timezone.now() - CONNECT_STATE_LIFETIME
+    return {
+        state: entry
+        for state, entry in request.session.get(CONNECT_STATES, {}).items()
+        if datetime.fromisoformat(entry["issued_at"]) > oldest
+    }
+
+
+def _connect_refused_page(request: HttpRequest, reason: str):
+    return render(request, "accounting/connect_refused.html", {"reason": reason}, status=400)
+
+
+@login_required
+@require_POST
+def connect(request: HttpRequest, accounting_integration_id: int):
+    accounting_integration = _owned_integration(request, accounting_integration_id)
+    redirect_uri = request.build_absolute_uri(CALLBACK_PATH)
+    try:
+        start = connect_start(
+            accounting_integration=accounting_integration, redirect_uri=redirect_uri
+        )
+    except ValidationError as exc:
+        messages.error(request, "Connect refused: " + " ".join(exc.messages))
+        return _integration_page(accounting_integration)
+    states = _states_current(request)
+    states[start.state] = {
+        "accounting_integration": accounting_integration.pk,
+        "user": request.user.pk,
+        "code_verifier": start.code_verifier,
+        "redirect_uri": redirect_uri,
+        "issued_at": timezone.now().isoformat(),
+    }
+    request.session[CONNECT_STATES] = states
+    return redirect(start.url)
+
+
+@login_required
+def oauth_callback(request: HttpRequest):
+    """Where the system sends the Owner back: `state` recognised (and used up) first, then
+    the code exchanged and the tenant found."""
+    state = request.GET.get("state", "")
+    states = _states_current(request)
+    entry = states.pop(state, None) if state else None
+    request.session[CONNECT_STATES] = states
+    request.session.save()  # used up now, before the calls below take their time
+    if entry is None or entry["user"] != request.user.pk:
+        return _connect_refused_page(
+            request,
+            "This answer from the accounting system does not belong to a Connect you started "
+            "here (it was forged, used already, or is too old). Nothing was stored: press "
+            "Connect again.",
+        )
+    accounting_integration = _owned_integration(request, entry["accounting_integration"])
+    name = accounting_integration.get_integration_type_display()
+    error = request.GET.get("error", "")
+    if error:
+        code = error if _OAUTH_ERROR_CODE.match(error) else "error"
+        why = "access was refused" if code == "access_denied" else "it answered an error"
+        messages.error(request, f"{name} is not connected: {why} ({code}). Nothing was stored.")
+        return _integration_page(accounting_integration)
+    code = request.GET.get("code", "")
+    if not code:
+        messages.error(request, f"{name} sent no authorization code: nothing was stored.")
+        return _integration_page(accounting_integration)
+    try:
+        outcome = connect_finish(
+            accounting_integration=accounting_integration,
+            code=code,
+            code_verifier=entry["code_verifier"],
+            redirect_uri=entry["redirect_uri"],
+            realm_id=request.GET.get("realmId", ""),
+            acting_user=request.user,
+        )
+    except ConnectRefused as exc:
+        messages.error(request, str(exc))
+        return _integration_page(accounting_integration)
+    if outcome.is_connected:
+        messages.success(request, f"Connected to {name}: {_tenant_label(outcome.tenants[0])}.")
+        return _integration_page(accounting_integration)
+    pending = request.session.get(CONNECT_PENDING, {})
+    pending[str(accounting_integration.pk)] = {
+        "grant": outcome.grant.pk,
+        "user": request.user.pk,
+        "tenants": [[tenant.id, tenant.name] for tenant in outcome.tenants],
+    }
+    request.session[CONNECT_PENDING] = pending
+    return redirect(reverse("accounting-connect-pick", args=[accounting_integration.pk]))
+
+
+def _tenant_label(tenant: Tenant) -> str:
+    return f"{tenant.name} ({tenant.id})" if tenant.name else tenant.id
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connect_pick(request: HttpRequest, accounting_integration_id: int):
+    """The Owner picks which of several companies the grant reaches receives the sales."""
+    accounting_integration = _owned_integration(request, accounting_integration_id)
+    pending_all = request.session.get(CONNECT_PENDING, {})
+    pending = pending_all.get(str(accounting_integration.pk))
+    if pending is None or pending["user"] != request.user.pk:
+        return _connect_refused_page(
+            request,
+            "No Connect of this integration is waiting for a company to be picked. Press "
+            "Connect again.",
+        )
+    tenants = [Tenant(tenant_id, name) for tenant_id, name in pending["tenants"]]
+    if request.method == "POST":
+        try:
+            connect_tenant_pick(
+                accounting_integration=accounting_integration,
+                grant_id=pending["grant"],
+                tenants=tenants,
+                tenant_id=request.POST.get("tenant", ""),
+                acting_user=request.user,
+            )
+        except ConnectRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            pending_all.pop(str(accounting_integration.pk))
+            request.session[CONNECT_PENDING] = pending_all
+            picked = next(t for t in tenants if t.id == accounting_integration.tenant_id)
+            messages.success(
+                request,
+                f"Connected to {accounting_integration.get_integration_type_display()}: "
+                f"{_tenant_label(picked)}.",
+            )
+            return _integration_page(accounting_integration)
+    return render(
+        request,
+        "accounting/connect_pick.html",
+        {"ai": accounting_integration, "tenants": tenants},
+    )
+
+
+@login_required
+@require_POST
+def disconnect(request: HttpRequest, accounting_integration_id: int):
+    accounting_integration = _owned_integration(request, accounting_integration_id)
+    name = accounting_integration.get_integration_type_display()
+    if accounting_integration_disconnect(
+        accounting_integration=accounting_integration, acting_user=request.user
+    ):
+        messages.success(request, f"Disconnected from {name}.")
+    else:
+        messages.info(request, f"{name} was not connected.")
+    return _integration_page(accounting_integration)

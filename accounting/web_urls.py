@@ -17,4 +17,12 @@ urlpatterns = [
         name="accounting-record-resend",
     ),
     re_path(INTEGRATION + "/sync/$", views.panel_sync, name="accounting-panel-sync"),
+    # Connect and Disconnect: the forms POST to these paths as DESIGN.md writes them (no
+    # trailing slash), and the callback is registered with each system without one.
+    re_path(INTEGRATION + "/connect/?$", views.connect, name="accounting-connect"),
+    re_path(INTEGRATION + "/connect/pick/?$", views.connect_pick, name="accounting-connect-pick"),
+    re_path(INTEGRATION + "/disconnect/?$", views.disconnect, name="accounting-disconnect"),
+    re_path(
+        r"^accounting/oauth/callback/?$", views.oauth_callback, name="accounting-oauth-callback"
+    ),
 ]

@@ -1,8 +1,11 @@
+from datetime import timedelta
+
 import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from integration_hub.models import Integration, Subscriber, SubscriberOwner, User
+from integration_hub.outbound.policy import url_origin
 
 PASSWORD = "correct horse battery staple"
 
@@ -99,3 +102,39 @@ class VerifiedIdentityFactory(factory.django.DjangoModelFactory):
     value = "198001011234"
     method = "ADMIN"
     verified_at = factory.LazyFunction(timezone.now)
+
+
+class OAuthGrantFactory(factory.django.DjangoModelFactory):
+    """A grant an Owner gave through Connect: tokens valid for an hour, for the calls to its
+    integration's base URL."""
+
+    class Meta:
+        model = "integration_hub.OAuthGrant"
+
+    integration = factory.SubFactory(
+        IntegrationFactory,
+        kind=Integration.Kind.ACCOUNTING,
+        base_url="https://books.example.com/api/sales",
+    )
+    token_url = "https://identity.books.example.com/connect/token"
+    origin = factory.LazyAttribute(lambda grant: url_origin(grant.integration.base_url))
+    refresh_token = factory.Sequence(lambda n: f"refresh-token-{n}")
+    access_token = factory.Sequence(lambda n: f"access-token-{n}")
+    access_token_expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
+
+
+def connected(accounting_integration, **grant_fields):
+    """Give an accounting integration (QuickBooks, Xero, Sage) the grant and tenant Connect
+    would have stored, so that it may sync."""
+    from accounting.connect import DEFAULTS
+
+    default = DEFAULTS.get(accounting_integration.integration_type)
+    if default is not None:
+        grant_fields.setdefault("client_auth", default.client_auth)
+        grant_fields.setdefault("token_url", default.token_url)
+    accounting_integration.grant = OAuthGrantFactory(
+        integration=accounting_integration.integration, **grant_fields
+    )
+    accounting_integration.tenant_id = accounting_integration.tenant_id or "tenant-1"
+    accounting_integration.save(update_fields=["grant", "tenant_id"])
+    return accounting_integration

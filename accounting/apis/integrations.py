@@ -43,8 +43,9 @@ NAMES_NOTHING = (
 EXISTS = "The subscriber already has an accounting integration of this type."
 ROUTING_REFUSED = (
     "The role does not allow this; or `integration` (it decides where the accounting "
-    "system's credential goes) set, or it or `subscriberId` (whose sales go there) changed, "
-    "by anyone but System Admin: "
+    "system's credential goes) or `tenantId` (whose books receive the sales) set, or either "
+    "or `subscriberId` (whose sales go there) changed, by anyone but System Admin (sending "
+    "the current value is allowed): "
     '`{"integration": ["Only System Admin may decide where a secret goes."]}`.'
 )
 ID_PARAMETER = OpenApiParameter(
@@ -74,6 +75,13 @@ class AccountingIntegrationInputSerializer(StrictTypesMixin, serializers.Seriali
     )
     summarize_data = serializers.BooleanField(default=False)
     enabled = serializers.BooleanField(default=True)
+    tenant_id = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="The company in the accounting system (QuickBooks realmId, Xero tenant id, "
+        "Sage business id); Connect fills it. Only System Admin sets or changes it.",
+    )
     maps = MapSerializer(many=True, default=list)
 
     def to_internal_value(self, data):
@@ -114,6 +122,12 @@ class MapOutputSerializer(serializers.ModelSerializer):
 class AccountingIntegrationOutputSerializer(serializers.ModelSerializer):
     subscriber_id = serializers.IntegerField()
     integration = serializers.IntegerField(source="integration_id")
+    connected = serializers.BooleanField(
+        source="is_connected",
+        read_only=True,
+        help_text="Whether the subscriber's Owner has connected the accounting system "
+        "(QuickBooks, Xero, Sage sync only when connected).",
+    )
     maps = MapOutputSerializer(many=True)
 
     class Meta:
@@ -125,6 +139,8 @@ class AccountingIntegrationOutputSerializer(serializers.ModelSerializer):
             "integration",
             "summarize_data",
             "enabled",
+            "tenant_id",
+            "connected",
             "maps",
             "created_at",
             "updated_at",

@@ -168,8 +168,9 @@ class SyncApi(APIView):
             "or modified since the last successful Sync. Poll History (at most every 5 s). "
             "Refused with 400 while the integration cannot run, which no request can change: "
             "it is disabled, its integration is disabled or not of kind ACCOUNTING, its "
-            "credentials are missing, or its maps are invalid (each field named with its "
-            "messages)."
+            "credentials are missing, a QuickBooks, Xero or Sage integration is not connected "
+            "(its Owner presses Connect on /accounting/{id}/), or its maps are invalid (each "
+            "field named with its messages)."
         ),
         parameters=SCOPE_PARAMETERS,
         request=None,

@@ -215,7 +215,7 @@ class _Slice:
         when the system asked to wait (the packet stays Pending)."""
         self.resume_at = None
         accounting_integration = self.accounting_integration
-        tenant_id = getattr(accounting_integration, "tenant_id", "")
+        tenant_id = accounting_integration.tenant_id
         exported = ExportedKey.objects.get(
             accounting_integration=accounting_integration, key=packet.key
         )
@@ -333,9 +333,21 @@ def sync_record_deliver(
     could not finish inside the slice, or the system asks to wait longer than the slice has
     left, enqueue the rest (at that time). A running record becomes Success once none is
     left pending."""
-    record = SyncRecord.objects.select_related("accounting_integration__integration").get(
-        pk=sync_record_id
-    )
+    record = SyncRecord.objects.select_related(
+        "accounting_integration__integration", "accounting_integration__grant"
+    ).get(pk=sync_record_id)
+    accounting_integration = record.accounting_integration
+    if adapter_for(accounting_integration.integration_type).needs_grant and (
+        accounting_integration.grant is None
+    ):
+        # Disconnected since the packets were built: nothing can reach the company.
+        _pending_fail(
+            record,
+            f"{accounting_integration.get_integration_type_display()} is not connected: "
+            f"its Owner presses Connect on /accounting/{accounting_integration.pk}/, then "
+            "resends.",
+        )
+        return _record_finish(record)
     current = _Slice(record, slice_seconds)
     beat = time.monotonic()
     blocked = False
@@ -386,6 +398,19 @@ def sync_record_deliver(
             delay_seconds=BLOCKED_RETRY_SECONDS,
         )
         return record
+    return _record_finish(record)
+
+
+def _pending_fail(record: SyncRecord, error: str) -> None:
+    now = timezone.now()
+    record.packets.filter(state=Packet.State.PENDING).filter(_unclaimed(now)).update(
+        state=Packet.State.FAILED, error=error, updated_at=now
+    )
+
+
+def _record_finish(record: SyncRecord) -> SyncRecord:
+    """A running record becomes Success once no packet is left Pending (reference 004:
+    processed, whatever the sends answered)."""
     if record.packets.filter(state=Packet.State.PENDING).exists():
         return record
     now = timezone.now()

@@ -6,10 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integration_hub.models import Credential, Integration, Subscriber
+from integration_hub.models import Credential, Integration, OAuthGrant, Subscriber
 from integration_hub.services.audit import audit_record
 from integration_hub.services.errors import AlreadyExists, secret_routing_guard
 
+from ..connect import is_connectable
 from ..models import AccountingIntegration, AccountingMap
 from ..packets import tax_rate_text
 
@@ -121,11 +122,15 @@ def accounting_integration_create(
     integration: Integration,
     summarize_data: bool = False,
     enabled: bool = True,
+    tenant_id: str = "",
     maps: list[dict] | None = None,
     acting_user=None,
 ) -> AccountingIntegration:
-    # The integration decides where the accounting system's credential goes.
-    secret_routing_guard(acting_user=acting_user, fields=["integration"])
+    # The integration decides where the accounting system's credential goes, the tenant
+    # whose books receive the sales.
+    secret_routing_guard(
+        acting_user=acting_user, fields=["integration", *(["tenantId"] if tenant_id else [])]
+    )
     rows = maps_validate(maps or [])
     accounting_integration = AccountingIntegration(
         subscriber=subscriber,
@@ -133,6 +138,7 @@ def accounting_integration_create(
         integration=integration,
         summarize_data=summarize_data,
         enabled=enabled,
+        tenant_id=tenant_id,
     )
     accounting_integration_validate(accounting_integration)
     _save(accounting_integration)
@@ -155,14 +161,19 @@ def accounting_integration_update(
     acting_user=None,
     **fields,
 ) -> AccountingIntegration:
-    """Change fields; `maps`, when given, replaces every map."""
+    """Change fields; `maps`, when given, replaces every map. Another `integration` (another
+    app) forgets the grant the Owner gave the old one."""
     # Which endpoint (with its credential) and whose books: both decide where a secret goes
     # and whose sales it carries there.
     secret_routing_guard(
         acting_user=acting_user,
         fields=[
             api_name
-            for name, api_name in (("integration", "integration"), ("subscriber", "subscriberId"))
+            for name, api_name in (
+                ("integration", "integration"),
+                ("subscriber", "subscriberId"),
+                ("tenant_id", "tenantId"),
+            )
             if name in fields and fields[name] != getattr(accounting_integration, name)
         ],
     )
@@ -173,7 +184,14 @@ def accounting_integration_update(
     for name, value in fields.items():
         setattr(accounting_integration, name, value)
     accounting_integration_validate(accounting_integration)
+    forgotten = None
+    grant = accounting_integration.grant
+    if grant is not None and grant.integration_id != accounting_integration.integration_id:
+        forgotten, accounting_integration.grant = grant.pk, None
+        changed.append("grant")
     _save(accounting_integration)
+    if forgotten is not None:
+        OAuthGrant.objects.filter(pk=forgotten).delete()
     if rows is not None:
         _maps_replace(accounting_integration, rows)
         changed.append("maps")
@@ -197,12 +215,16 @@ def accounting_integration_delete(
         target=str(accounting_integration),
         details={"id": accounting_integration.pk},
     )
+    grant_id = accounting_integration.grant_id
     accounting_integration.delete()
+    if grant_id is not None:
+        OAuthGrant.objects.filter(pk=grant_id).delete()
     transaction.on_commit(accounting_schedules_ensure)
 
 
 def accounting_integration_problems(accounting_integration: AccountingIntegration) -> dict:
-    """Why a Sync cannot run now ({} when it can): disabled, no credentials, bad maps."""
+    """Why a Sync cannot run now ({} when it can): disabled, no credentials, not connected,
+    bad maps."""
     errors: dict[str, list[str]] = {}
     integration = accounting_integration.integration
     if not accounting_integration.enabled:
@@ -217,6 +239,12 @@ def accounting_integration_problems(accounting_integration: AccountingIntegratio
         errors.setdefault("integration", []).append(
             f"No credentials are stored under {integration.credential_map}/"
             f"{integration.credential_key} for integration {integration}."
+        )
+    if is_connectable(accounting_integration) and accounting_integration.grant_id is None:
+        # Never posted to as generic JSON: the books are reached through the Owner's grant.
+        errors.setdefault("integration", []).append(
+            f"{accounting_integration.get_integration_type_display()} is not connected: its "
+            f"Owner presses Connect on /accounting/{accounting_integration.pk}/."
         )
     try:
         maps_validate(list(accounting_integration.maps.values("kind", "source", "target")))

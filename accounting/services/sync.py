@@ -323,6 +323,10 @@ def packets_resend(*, sync_record: SyncRecord, acting_user) -> int:
             }
         )
     accounting_integration = sync_record.accounting_integration
+    problems = accounting_integration_problems(accounting_integration)
+    if problems:
+        # Disabled, disconnected, without credentials: nothing could be sent.
+        raise ValidationError(problems)
     adapter = adapter_for(accounting_integration.integration_type)
     maps = MapTable(accounting_integration.maps.values_list("kind", "source", "target"))
     is_latest = Exists(ExportedKey.objects.filter(latest_packet_id=OuterRef("pk")))

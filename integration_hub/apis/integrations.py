@@ -22,9 +22,11 @@ from integration_hub.services.integrations import (
 )
 
 CROSS_FIELD_RULES = (
-    "Refused with 400 (rules across values or beyond the body): an OAuth2 auth type without "
-    "tokenUrl; an auth type other than NONE without credentialKey; a baseUrl or tokenUrl "
-    "whose host resolves to a private, loopback or link-local address (unless the hub allows "
+    "Refused with 400 (rules across values or beyond the body): OAUTH2_CLIENT_CREDENTIALS or "
+    "OAUTH2_REFRESH_TOKEN without tokenUrl (OAUTH2_AUTHORIZATION_CODE may leave tokenUrl and "
+    "authorizeUrl blank: the connecting accounting type's defaults); an auth type other than "
+    "NONE without credentialKey; a baseUrl, tokenUrl, authorizeUrl or revokeUrl whose host"
+    " resolves to a private, loopback or link-local address (unless the hub allows "
     "private networks), or that Django's URL validator refuses (a host without a dot, a label "
     "over 63 characters). A name that another integration has is 409; a serviceUser that "
     "names no user is 404."
@@ -33,7 +35,8 @@ WRITE_ERRORS = error_responses(
     *WRITE_ERROR_CODES,
     notes={
         403: "The role does not allow this; or a field that decides where a secret goes "
-        "(baseUrl, tokenUrl, authType, credentialMap, credentialKey) set, changed or cleared "
+        "(baseUrl, tokenUrl, authorizeUrl, revokeUrl, scope, authType, credentialMap, "
+        "credentialKey) set, changed or cleared "
         "by anyone but System Admin, each such field named: {'tokenUrl': ['Only System Admin "
         "may decide where a secret goes.']}. Sending a field's current value is allowed.",
         404: "No such integration, or serviceUser names no user: {'serviceUser': [...]}.",
@@ -72,6 +75,9 @@ _INTEGRATION_ITEM = {
         "baseUrl": {"type": "string", "format": "uri"},
         "authType": {"type": "string", "enum": list(Integration.AuthType.values)},
         "tokenUrl": {"type": "string"},
+        "authorizeUrl": {"type": "string"},
+        "revokeUrl": {"type": "string"},
+        "scope": {"type": "string"},
         "credentialMap": {"type": "string"},
         "credentialKey": {"type": "string"},
         "enabled": {"type": "boolean"},

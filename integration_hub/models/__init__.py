@@ -5,6 +5,7 @@ from .cluster import ClusterHeartbeat
 from .credentials import CREDENTIAL_SUMMARY_FIELDS, DEFAULT_CREDENTIAL_MAP, Credential, OAuthToken
 from .customers import Customer, CustomerNote, CustomerSegment, Segment
 from .integrations import Integration
+from .oauth_grants import OAuthGrant
 from .orders import Order, OrderItem, OrderPayment
 from .subscribers import Subscriber, SubscriberOwner
 from .system_settings import SettingsVersion, SystemSetting
@@ -22,6 +23,7 @@ __all__ = [
     "CustomerNote",
     "CustomerSegment",
     "Integration",
+    "OAuthGrant",
     "OAuthToken",
     "Order",
     "OrderItem",

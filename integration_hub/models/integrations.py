@@ -21,12 +21,19 @@ class Integration(TimeStampedModel):
         API_KEY = "API_KEY", "API key"
         OAUTH2_CLIENT_CREDENTIALS = "OAUTH2_CLIENT_CREDENTIALS", "OAuth2 client credentials"
         OAUTH2_REFRESH_TOKEN = "OAUTH2_REFRESH_TOKEN", "OAuth2 refresh token"
+        # A user grants access (with PKCE); the grants are OAuthGrant rows. A blank
+        # token_url or authorize_url means the default of whatever connects through it
+        # (an accounting type's).
+        OAUTH2_AUTHORIZATION_CODE = "OAUTH2_AUTHORIZATION_CODE", "OAuth2 authorization code"
 
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     base_url = models.URLField(max_length=1000)
     auth_type = models.CharField(max_length=30, choices=AuthType.choices, default=AuthType.NONE)
     token_url = models.URLField(max_length=1000, blank=True)
+    authorize_url = models.URLField(max_length=1000, blank=True)
+    revoke_url = models.URLField(max_length=1000, blank=True)
+    scope = models.CharField(max_length=500, blank=True)
     credential_map = models.CharField(max_length=100, default=DEFAULT_CREDENTIAL_MAP, blank=True)
     credential_key = models.CharField(max_length=100, blank=True)
     enabled = models.BooleanField(default=True)

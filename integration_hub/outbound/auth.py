@@ -1,5 +1,5 @@
 """How the outbound client authenticates: none, API key, or OAuth2 (DESIGN.md, "Outbound
-HTTP").
+HTTP"). The grants a user gives (authorization code flow) are in outbound.grants.
 
 OAuth2 access tokens are cached for every worker process in `OAuthToken` (encrypted) and in
 memory for the life of the auth object. A token is used until TOKEN_EXPIRY_MARGIN before it
@@ -59,7 +59,8 @@ class OutboundAuth:
         return "<OutboundAuth none>"
 
 
-def _credential_load(map_name: str, key_name: str) -> Credential:
+def credential_load(map_name: str, key_name: str) -> Credential:
+    """The credential store entry, or OutboundTokenError saying why there is none."""
     try:
         credential = Credential.objects.filter(map_name=map_name, key_name=key_name).first()
     except SecretUnreadable:
@@ -87,7 +88,7 @@ class ApiKeyAuth(OutboundAuth):
 
     def headers(self, *, timeout) -> dict[str, str]:
         if self._api_key is None:
-            credential = _credential_load(self.map_name, self.key_name)
+            credential = credential_load(self.map_name, self.key_name)
             if not credential.has_api_key:
                 raise OutboundTokenError(
                     f"The credential {self.map_name}/{self.key_name} holds no API key."
@@ -123,7 +124,11 @@ def _oauth_error_code(response: requests.Response, secrets: tuple[str, ...]) -> 
     return ""
 
 
-def _token_session(*, client_id: str | None, secrets: tuple[str, ...]) -> OAuth2Session:
+def token_session(*, client_id: str | None, secrets: tuple[str, ...], client=None) -> OAuth2Session:
+    """A requests-oauthlib session under the outbound rules (policy, TLS, no redirects), whose
+    failed token responses raise OutboundTokenError naming at most the RFC 6749 error code
+    (never one of `secrets`)."""
+
     def require_success(response: requests.Response) -> requests.Response:
         if 200 <= response.status_code < 300:
             return response
@@ -134,7 +139,7 @@ def _token_session(*, client_id: str | None, secrets: tuple[str, ...]) -> OAuth2
             f"{response.status_code}{f' ({code})' if code else ''}."
         )
 
-    session = _TokenSession(client=BackendApplicationClient(client_id=client_id))
+    session = _TokenSession(client=client or BackendApplicationClient(client_id=client_id))
     session_configure(session, thread_adapter())
     session.register_compliance_hook("access_token_response", require_success)
     session.register_compliance_hook("refresh_token_response", require_success)
@@ -168,7 +173,7 @@ class _OAuth2Auth(OutboundAuth):
         now = timezone.now()
         if self._access_token is not None and now < self._expires_at - TOKEN_EXPIRY_MARGIN:
             return self._access_token
-        credential = _credential_load(self.map_name, self.key_name)
+        credential = credential_load(self.map_name, self.key_name)
         row = self._row_load(credential)
         if row is not None and now < row.expires_at - TOKEN_EXPIRY_MARGIN:
             self._remember(row.access_token, row.expires_at, row)
@@ -266,7 +271,7 @@ class OAuth2ClientCredentialsAuth(_OAuth2Auth):
                 f"The credential {self.map_name}/{self.key_name} holds no client ID and secret."
             )
         secret = credential.client_secret
-        session = _token_session(client_id=credential.client_id, secrets=(secret,))
+        session = token_session(client_id=credential.client_id, secrets=(secret,))
         return session.fetch_token(
             self.token_url,
             auth=HTTPBasicAuth(credential.client_id, secret),
@@ -286,7 +291,7 @@ class OAuth2RefreshTokenAuth(_OAuth2Auth):
             return self._refresh(credential, timeout=timeout)
         except OutboundTokenError:
             # Another worker may have rotated the refresh token meanwhile: try its new one.
-            reloaded = _credential_load(self.map_name, self.key_name)
+            reloaded = credential_load(self.map_name, self.key_name)
             if not reloaded.has_refresh_token or (
                 reloaded.refresh_token == credential.refresh_token
             ):
@@ -305,7 +310,7 @@ class OAuth2RefreshTokenAuth(_OAuth2Auth):
             auth = HTTPBasicAuth(credential.client_id, credential.client_secret)
         elif credential.client_id:
             extra["client_id"] = credential.client_id  # a public client names itself
-        session = _token_session(
+        session = token_session(
             client_id=credential.client_id or None,
             secrets=(credential.client_secret, refresh_token),
         )
@@ -330,6 +335,10 @@ def outbound_auth(
         raise OutboundTokenError(f"Authentication {auth_type} needs the base URL it is for.")
     if auth_type == "API_KEY":
         return ApiKeyAuth(map_name=map_name, key_name=key_name, origin=origin)
+    if auth_type == "OAUTH2_AUTHORIZATION_CODE":
+        raise OutboundTokenError(
+            "Authentication OAUTH2_AUTHORIZATION_CODE calls with a user's grant: connect first."
+        )
     if auth_type in ("OAUTH2_CLIENT_CREDENTIALS", "OAUTH2_REFRESH_TOKEN"):
         if not token_url:
             raise OutboundTokenError(f"Authentication {auth_type} needs a token URL.")

@@ -2,6 +2,8 @@
 
     client = OutboundClient.for_integration(integration)
     response = ensure_success(client.post("", json={"messages": [...]}))
+    # With a user's OAuth grant (authorization code flow): that grant's access token.
+    client = OutboundClient.for_integration(integration, grant=accounting_integration.grant)
 
 Every call: the network policy on the URL (and, in the transport, on every address its host
 resolves to), a timeout (OutboundTimeoutSeconds by default), no redirects followed, TLS 1.2+,
@@ -23,6 +25,7 @@ from integration_hub.system_settings import setting_get
 
 from .auth import OutboundAuth, outbound_auth
 from .errors import OutboundError, OutboundHTTPError, OutboundPolicyError
+from .grants import OAuthGrantAuth
 from .policy import check_url, url_origin
 from .redaction import url_for_log
 from .transport import thread_session, transport_error
@@ -45,7 +48,15 @@ class OutboundClient:
         self.auth = auth or OutboundAuth()
 
     @classmethod
-    def for_integration(cls, integration) -> "OutboundClient":
+    def for_integration(cls, integration, *, grant=None) -> "OutboundClient":
+        """The client for an integration; with `grant` (an OAuthGrant of that integration),
+        its calls carry that grant's access token instead of the app's credential."""
+        if grant is not None:
+            if grant.integration_id != integration.pk:
+                raise ValueError(
+                    f"OAuth grant {grant.pk} belongs to another integration than {integration}."
+                )
+            return cls(base_url=integration.base_url, auth=OAuthGrantAuth(grant=grant))
         return cls.for_credentials(
             auth_type=integration.auth_type,
             token_url=integration.token_url,

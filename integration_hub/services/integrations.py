@@ -15,6 +15,9 @@ INTEGRATION_FIELDS = (
     "base_url",
     "auth_type",
     "token_url",
+    "authorize_url",
+    "revoke_url",
+    "scope",
     "credential_map",
     "credential_key",
     "enabled",
@@ -22,11 +25,23 @@ INTEGRATION_FIELDS = (
 )
 # The fields that decide which host receives the credential (DESIGN.md, "Roles"): only System
 # Admin sets, changes or clears them.
-SECRET_ROUTING_FIELDS = ("base_url", "auth_type", "token_url", "credential_map", "credential_key")
+SECRET_ROUTING_FIELDS = (
+    "base_url",
+    "auth_type",
+    "token_url",
+    "authorize_url",
+    "revoke_url",
+    "scope",
+    "credential_map",
+    "credential_key",
+)
 _API_NAMES = {
     "base_url": "baseUrl",
     "auth_type": "authType",
     "token_url": "tokenUrl",
+    "authorize_url": "authorizeUrl",
+    "revoke_url": "revokeUrl",
+    "scope": "scope",
     "credential_map": "credentialMap",
     "credential_key": "credentialKey",
 }
@@ -35,7 +50,7 @@ _API_NAMES = {
 def integration_validate(integration: Integration) -> None:
     """Cross-field and network-policy checks, with errors named as the API names fields."""
     errors: dict[str, list[str]] = {}
-    for field in ("base_url", "token_url"):
+    for field in ("base_url", "token_url", "authorize_url", "revoke_url"):
         url = getattr(integration, field)
         if url:
             try:
@@ -46,6 +61,8 @@ def integration_validate(integration: Integration) -> None:
         Integration.AuthType.OAUTH2_CLIENT_CREDENTIALS,
         Integration.AuthType.OAUTH2_REFRESH_TOKEN,
     }
+    # OAUTH2_AUTHORIZATION_CODE may leave it blank: the default of the accounting type (or
+    # other user of the grant) that connects through it.
     if integration.auth_type in oauth2 and not integration.token_url:
         errors.setdefault("tokenUrl", []).append("OAuth2 needs the token endpoint's URL.")
     if integration.auth_type != Integration.AuthType.NONE and not integration.credential_key:

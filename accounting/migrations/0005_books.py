@@ -52,8 +52,8 @@ def exported_keys_backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounting', '0003_packet_state_id_index'),
-        ('integration_hub', '0007_api_tokens'),
+        ('accounting', '0004_connect'),
+        ('integration_hub', '0008_oauth_grants'),
     ]
 
     operations = [
