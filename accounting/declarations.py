@@ -17,13 +17,19 @@ def _integration_schedules() -> list[tuple[str, str]]:
 
 
 def _demo_integration(context: DemoContext) -> list[str]:
-    from .demo import accounting_demo_setup
+    from .demo import accounting_demo_setup, accounting_systems_demo_setup
 
     accounting = accounting_demo_setup(base_url=context.base_url)
-    return [
+    lines = [
         f"  Accounting   {accounting.integration.base_url} (press Sync on the dashboard as the "
         "Owner)"
     ]
+    for system in accounting_systems_demo_setup(base_url=context.base_url):
+        lines.append(
+            f"  {system.get_integration_type_display():<12} {context.base_url}/accounting/"
+            f"{system.pk}/ (Connect as the Owner, then Sync)"
+        )
+    return lines
 
 
 _RECORDS = ("syncrecord", "packet", "exportedkey", "accountingintegration", "accountingmap")

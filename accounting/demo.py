@@ -1,7 +1,9 @@
 """The accounting demo (DESIGN.md, "Running": make run loads it): an ACCOUNTING integration
 delivering to the sandbox receiver `accounting`, and a GENERIC accounting integration of the
 default subscriber with maps over every value of the demo orders, so that pressing Sync on
-the dashboard shows packets arriving."""
+the dashboard shows packets arriving; and one accounting integration of each real system the
+sandbox plays (QuickBooks Online, Xero, Sage) with maps over the same values into that
+system's chart of accounts, not connected yet: its Owner presses Connect on its page."""
 
 from django.db import transaction
 
@@ -25,6 +27,36 @@ DEMO_MAPS = [
     {"kind": "TAX_RATE", "source": "0.0800", "target": "TAX8"},
     {"kind": "TAX_RATE", "source": "0.0000", "target": "EXEMPT"},
 ]
+
+
+@transaction.atomic
+def accounting_systems_demo_setup(*, base_url: str) -> list[AccountingIntegration]:
+    """Idempotent; needs the sandbox. Maps are written once (an admin's edits stay)."""
+    from integration_hub.sandbox import accounting_data
+    from integration_hub.sandbox.services import sandbox_accounting_integration_ensure
+
+    subscriber = default_subscriber()
+    made = []
+    for system in accounting_data.SYSTEMS:
+        integration = sandbox_accounting_integration_ensure(system=system, site=base_url)
+        existing = AccountingIntegration.objects.filter(
+            subscriber=subscriber, integration_type=system
+        ).first()
+        if existing is None:
+            existing = accounting_integration_create(
+                subscriber=subscriber,
+                integration_type=system,
+                integration=integration,
+                summarize_data=True,
+                enabled=True,
+                maps=accounting_data.DEMO_MAPS[system],
+            )
+        elif existing.integration_id != integration.pk:
+            existing = accounting_integration_update(
+                accounting_integration=existing, integration=integration
+            )
+        made.append(existing)
+    return made
 
 
 @transaction.atomic

@@ -203,3 +203,35 @@ def sandbox_accounting_app_ensure(
             client_secret=secret,
         )
     return app.client_id, secret
+
+
+@transaction.atomic
+def sandbox_accounting_integration_ensure(*, system: str, site: str) -> Integration:
+    """Idempotent: an ACCOUNTING integration that reaches the sandbox's `system` (QuickBooks,
+    Xero or Sage) served at `site` by OAuth authorization code, the app registered there and
+    its client id and secret in the credential store, as a System Admin would set up the
+    real system. Its accounting integrations still need their Owner to press Connect."""
+    urls = accounting_data.sandbox_accounting_urls(system=system, site=site)
+    credential_key = f"sandbox-{accounting_data.SYSTEM_SLUGS[system]}"
+    sandbox_accounting_app_ensure(system=system, credential_key=credential_key)
+    fields = {
+        "kind": Integration.Kind.ACCOUNTING,
+        "base_url": urls["base_url"],
+        "auth_type": Integration.AuthType.OAUTH2_AUTHORIZATION_CODE,
+        "authorize_url": urls["authorize_url"],
+        "token_url": urls["token_url"],
+        "revoke_url": urls["revoke_url"],
+        "scope": urls["scope"],
+        "credential_map": DEMO_CREDENTIAL_MAP,
+        "credential_key": credential_key,
+    }
+    name = f"Sandbox {accounting_data.SYSTEM_NAMES[system]}"
+    integration = Integration.objects.filter(name=name).first()
+    if integration is None:
+        return integration_create(name=name, enabled=True, **fields)
+    changed = {
+        field: value for field, value in fields.items() if getattr(integration, field) != value
+    }
+    if changed:
+        integration = integration_update(integration=integration, **changed)
+    return integration
