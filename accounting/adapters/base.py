@@ -43,7 +43,8 @@ class Call:
 class Answer:
     """What an answer says: `objects` are the parts now held (part → {"id", "version"}) or
     gone (part → None); `error` fails the call, `note` is kept beside a success (Xero's
-    Warnings); `throttled` leaves the packet Pending and pauses the integration."""
+    Warnings); `throttled` leaves the packet Pending and pauses the integration; `gone` and
+    `stale` let delivery plan the packet again once (see their comments)."""
 
     ok: bool
     status: int | None = None
@@ -53,6 +54,11 @@ class Answer:
     note: str = ""
     throttled: bool = False
     retry_after: float | None = None
+    # The object the call changes is no longer there (deleted in the system by hand): what
+    # the key holds is forgotten and booked afresh.
+    gone: bool = False
+    # The held version is outdated (edited in the system by hand): read it, then again.
+    stale: bool = False
 
 
 def body_bytes(body, amount_fields: frozenset[str] = frozenset()) -> bytes:
@@ -209,6 +215,10 @@ class Adapter:
 
     def read(self, call: Call, response: requests.Response) -> Answer:
         raise NotImplementedError
+
+    def version_call(self, *, tenant_id: str, held: dict) -> Call | None:
+        """The call that reads a held object's current version (None: versions unused)."""
+        return None
 
     def _call(self, **kwargs) -> Call:
         return Call(amount_fields=self.amount_fields, **kwargs)

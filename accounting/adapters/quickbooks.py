@@ -30,6 +30,8 @@ MINOR_VERSION = "75"
 DOC_NUMBER_CHARS = 21
 PRIVATE_NOTE_CHARS = 4000
 THROTTLE_CODES = {"3001", "003001"}
+NOT_FOUND = "610"
+STALE = "5010"
 
 
 def doc_number(key: str) -> str:
@@ -156,12 +158,29 @@ class QuickBooksAdapter(Adapter):
             params=params,
         )
 
+    def version_call(self, *, tenant_id: str, held: dict) -> Call:
+        """GET the entry as QuickBooks holds it now: its current SyncToken."""
+        return self._call(
+            method="GET",
+            path=f"v3/company/{tenant_id}/journalentry/{held['id']}",
+            body=None,
+            parts=("",),
+            action="read",
+            headers={"Accept": "application/json"},
+            params={"minorversion": MINOR_VERSION},
+        )
+
     def read(self, call: Call, response: requests.Response) -> Answer:
         status = response.status_code
         data = response_json(response)
         fault = data.get("Fault") if isinstance(data, dict) else None
         if isinstance(fault, dict):
             text, codes = _fault_text(fault)
+            if NOT_FOUND in codes and call.action == "delete":
+                # Deleted in QuickBooks already: what the delete was for.
+                return Answer(
+                    ok=True, status=status, objects={"": None}, external_ids=[call.body["Id"]]
+                )
             throttled = status == 429 or bool(codes & THROTTLE_CODES)
             return Answer(
                 ok=False,
@@ -169,6 +188,8 @@ class QuickBooksAdapter(Adapter):
                 error=text,
                 throttled=throttled,
                 retry_after=retry_after(response),
+                gone=NOT_FOUND in codes and call.action in ("update", "read"),
+                stale=STALE in codes and call.action == "update",
             )
         if status == 429:
             return Answer(

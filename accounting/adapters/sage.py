@@ -141,6 +141,9 @@ class SageAdapter(Adapter):
                 return Answer(ok=True, status=status, objects={part: None}, external_ids=[held_id])
             return Answer(ok=False, status=status, error=status_error(response))
         data = response_json(response)
+        if status == 404 and call.action == "update":
+            # Deleted in Sage by hand: book it afresh.
+            return Answer(ok=False, status=status, error=status_error(response), gone=True)
         if not 200 <= status < 300:
             messages = _messages(data)
             if messages:

@@ -212,7 +212,12 @@ class _Slice:
 
     def send(self, packet: Packet, claim: datetime) -> bool:
         """Send one claimed packet; its state says how it went, and the claims end. False
-        when the system asked to wait (the packet stays Pending)."""
+        when the system asked to wait (the packet stays Pending).
+
+        What the system answers is kept on the key after every call. An object found gone
+        (deleted there by hand) or stale (edited there by hand) makes the packet's calls be
+        planned again, once: gone, it is booked afresh under new idempotency keys; stale,
+        its current version is read first."""
         self.resume_at = None
         accounting_integration = self.accounting_integration
         tenant_id = accounting_integration.tenant_id
@@ -222,20 +227,15 @@ class _Slice:
         # Objects of another company (connected before) are not this company's to update.
         objects = dict(exported.held) if exported.tenant_id == tenant_id else {}
         revision = exported.revision
-        calls = self.adapter.calls(
-            accounting_integration_id=accounting_integration.pk,
-            key=packet.key,
-            payload=packet.payload,
-            objects=objects,
-            tenant_id=tenant_id,
-            revision=revision,
-        )
         fields = {"state": Packet.State.SENT, "response_code": None, "error": ""}
         external_ids: list[str] = []
         notes: list[str] = []
+        calls = self._plan(packet, objects, revision)
         if not calls:
             notes.append("No orders are under this key and nothing is booked for it.")
-        for call in calls:
+        replanned = False
+        while calls:
+            call = calls.pop(0)
             turn = self.wait_turn(packet, claim)
             if turn is None:
                 self._release(packet, exported, claim)
@@ -248,6 +248,22 @@ class _Slice:
                 self.resume_at = _pause(accounting_integration.pk, answer.retry_after)
                 self._release(packet, exported, claim, response_code=answer.status)
                 return False
+            if (answer.gone or answer.stale) and not replanned:
+                replanned = True
+                if answer.stale:
+                    answer = self._version_read(objects, call.parts, tenant_id)
+                if answer.gone:
+                    for part in call.parts:
+                        objects.pop(part, None)
+                    revision += 1
+                elif not answer.ok:
+                    fields.update(state=Packet.State.FAILED, error=answer.error[:ERROR_CHARS])
+                    break
+                else:
+                    objects.update(answer.objects)
+                self._held_save(exported, claim, objects, tenant_id, revision)
+                calls = self._plan(packet, objects, revision)
+                continue
             if not answer.ok:
                 fields.update(state=Packet.State.FAILED, error=answer.error[:ERROR_CHARS])
                 break
@@ -259,9 +275,7 @@ class _Slice:
                     objects[part] = held
             if had_objects and not objects:
                 revision += 1
-            ExportedKey.objects.filter(pk=exported.pk, claimed_until=claim).update(
-                held=objects, tenant_id=tenant_id, revision=revision, updated_at=timezone.now()
-            )
+            self._held_save(exported, claim, objects, tenant_id, revision)
             external_ids += answer.external_ids
             if answer.note:
                 notes.append(answer.note)
@@ -281,6 +295,31 @@ class _Slice:
                 claimed_until=None
             )
         return True
+
+    def _plan(self, packet: Packet, objects: dict, revision: int) -> list[Call]:
+        return self.adapter.calls(
+            accounting_integration_id=self.accounting_integration.pk,
+            key=packet.key,
+            payload=packet.payload,
+            objects=objects,
+            tenant_id=self.accounting_integration.tenant_id,
+            revision=revision,
+        )
+
+    def _version_read(self, objects: dict, parts: tuple[str, ...], tenant_id: str) -> Answer:
+        """The current version of the held object of `parts` (one part: QuickBooks)."""
+        (part,) = parts
+        call = self.adapter.version_call(tenant_id=tenant_id, held=objects[part])
+        if call is None:
+            return Answer(ok=False, error="The held object is outdated and cannot be read.")
+        self.calls += 1
+        return self._call(call)
+
+    @staticmethod
+    def _held_save(exported, claim, objects: dict, tenant_id: str, revision: int) -> None:
+        ExportedKey.objects.filter(pk=exported.pk, claimed_until=claim).update(
+            held=objects, tenant_id=tenant_id, revision=revision, updated_at=timezone.now()
+        )
 
     def _call(self, call: Call) -> Answer:
         headers = dict(call.headers)

@@ -360,6 +360,36 @@ def _handle(*, request_id: str, operation: str, grant, company: AccountingCompan
     return _saved(obj)
 
 
+def _read(*, entry_id: str, grant, company: AccountingCompany, body: bytes):
+    obj = AccountingObject.objects.filter(
+        company=company,
+        object_type=AccountingObject.ObjectType.JOURNAL_ENTRY,
+        external_id=entry_id,
+        is_deleted=False,
+    ).first()
+    if obj is None:
+        return _fault(
+            [(NOT_FOUND, f"Object Not Found : JournalEntry {entry_id}", "Id")],
+            status=company.fault_status,
+        )
+    return _saved(obj)
+
+
+@csrf_exempt  # machine-to-machine, authenticated by Bearer token
+def journal_entry_read(request, realm_id: str, entry_id: str):
+    """GET one JournalEntry as the company holds it now (its current SyncToken)."""
+    if request.method != "GET":
+        return JsonResponse({"detail": "Use GET."}, status=405)
+    return api_call_handle(
+        request,
+        system=data.QUICKBOOKS,
+        style=QuickBooksErrors(),
+        tenant_id=realm_id,
+        handler=partial(_read, entry_id=entry_id),
+        idempotency_key="",
+    )
+
+
 @csrf_exempt  # machine-to-machine, authenticated by Bearer token
 def journal_entry(request, realm_id: str):
     if request.method != "POST":

@@ -22,6 +22,11 @@ urlpatterns = [
         quickbooks.journal_entry,
         name="quickbooks-journalentry",
     ),
+    path(
+        "quickbooks/v3/company/<str:realm_id>/journalentry/<str:entry_id>",
+        quickbooks.journal_entry_read,
+        name="quickbooks-journalentry-read",
+    ),
     path("xero/identity/connect/authorize", oauth.authorize, XERO, name="xero-authorize"),
     path("xero/identity/connect/token", oauth.token, XERO, name="xero-token"),
     path("xero/identity/connect/revocation", oauth.revoke, XERO, name="xero-revoke"),

@@ -138,3 +138,67 @@ def test_an_owner_connects_and_the_books_follow_the_point_of_sale(
     visa.refresh_from_db()
     assert _total(system, visa) == Decimal("103.00")
     assert AccountingObject.objects.filter(company__system=system, is_deleted=False).count() == 1
+
+
+def _connected_with_one_day_booked(system, live_server, client, owner, tasks, post_order):
+    accounting_integration = next(
+        ai
+        for ai in accounting_systems_demo_setup(base_url=live_server.url)
+        if ai.integration_type == system
+    )
+    client.force_login(owner)
+    _connect(client, accounting_integration)
+    order = post_order("T1", items=[("Classes", "0.0800", "1", "20.00")])
+    record = _sync(accounting_integration, tasks)
+    [packet] = record.packets.all()
+    assert packet.state == Packet.State.SENT, packet.error
+    return accounting_integration, order, AccountingObject.objects.get(
+        external_id=packet.external_id
+    )
+
+
+def _more_classes(order):
+    order_modify(
+        order=order,
+        items=[ItemInput("Classes", Decimal("0.0800"), Decimal("3"), Decimal("20.00"))],
+        payments=[PaymentInput("VISA", Decimal("64.80"))],
+    )
+
+
+def test_an_entry_edited_in_quickbooks_is_read_again_and_updated(
+    live_server, client, owner, tasks, post_order
+):
+    system = accounting_data.QUICKBOOKS
+    accounting_integration, order, entry = _connected_with_one_day_booked(
+        system, live_server, client, owner, tasks, post_order
+    )
+    # Someone edits the entry in QuickBooks: its SyncToken moves on from the one we hold.
+    AccountingObject.objects.filter(pk=entry.pk).update(version=5)
+
+    _more_classes(order)
+    record = _sync(accounting_integration, tasks)
+
+    [packet] = record.packets.all()
+    assert packet.state == Packet.State.SENT, packet.error
+    entry.refresh_from_db()
+    assert (entry.version, _total(system, entry)) == (6, Decimal("64.80"))
+    assert AccountingObject.objects.filter(company__system=system).count() == 1
+
+
+@pytest.mark.parametrize("system", [accounting_data.QUICKBOOKS, accounting_data.SAGE])
+def test_an_object_deleted_in_the_system_by_hand_is_booked_afresh(
+    system, live_server, client, owner, tasks, post_order
+):
+    accounting_integration, order, booked = _connected_with_one_day_booked(
+        system, live_server, client, owner, tasks, post_order
+    )
+    AccountingObject.objects.filter(pk=booked.pk).update(is_deleted=True)
+
+    _more_classes(order)
+    record = _sync(accounting_integration, tasks)
+
+    [packet] = record.packets.all()
+    assert packet.state == Packet.State.SENT, packet.error
+    assert packet.external_id != booked.external_id
+    rebooked = AccountingObject.objects.get(external_id=packet.external_id, is_deleted=False)
+    assert _total(system, rebooked) == Decimal("64.80")
