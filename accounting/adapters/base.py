@@ -193,8 +193,10 @@ class Adapter:
     per_minute: int | None = None
     concurrency: int | None = None
     amount_fields: frozenset[str] = frozenset()
-    # The three real systems are reached through the company their Owner connected.
+    # The three real systems are reached through the company their Owner connected, and
+    # hold objects the hub updates and deletes (GENERIC receivers are sent replacements).
     needs_grant = True
+    keeps_objects = True
 
     def build(self, key: str, content: dict, maps: MapTable) -> tuple[dict, list[str]]:
         """(payload: part → object, problems): an empty payload means the key holds

@@ -21,6 +21,7 @@ class GenericAdapter(Adapter):
     integration_type = "GENERIC"
     label = "Generic receiver"
     needs_grant = False
+    keeps_objects = False
 
     def build(self, key: str, content: dict, maps: MapTable) -> tuple[dict, list[str]]:
         mapper = Mapper(maps)

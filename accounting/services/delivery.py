@@ -46,6 +46,7 @@ DEFAULT_PAUSE = timedelta(seconds=60)
 # Packets blocked by another record's delivery of the same keys are tried again this late.
 BLOCKED_RETRY_SECONDS = 5.0
 PACE_ATTEMPTS = 20
+PAUSE_LOOKUP_SECONDS = 1.0
 
 
 def packet_body(payload: dict) -> bytes:
@@ -184,6 +185,9 @@ class _Slice:
         self.deadline = time.monotonic() + slice_seconds
         self.calls = 0
         self.resume_at: datetime | None = None
+        # Without a per-minute limit, only a pause can hold a call back: looked up at most
+        # once a second (and at once after a 429).
+        self.pause_seen_at: float | None = None
 
     def has_time_for(self, wait: float) -> bool:
         """A call may start after waiting `wait` seconds: the wait and the call's whole
@@ -196,9 +200,17 @@ class _Slice:
         """Wait for the system's limits to allow the next call; the claim (extended if the
         wait is long). None: the wait does not fit in the slice (resume_at says when)."""
         while True:
+            if self.adapter.per_minute is None:
+                if (
+                    self.pause_seen_at is not None
+                    and time.monotonic() - self.pause_seen_at < PAUSE_LOOKUP_SECONDS
+                ):
+                    return claim
+                self.pause_seen_at = time.monotonic()
             wait, reserved = _pace_wait(self.accounting_integration.pk, self.adapter)
             if wait <= 0:
                 return claim
+            self.pause_seen_at = None
             if not self.has_time_for(wait):
                 self.resume_at = timezone.now() + timedelta(seconds=wait)
                 return None
@@ -221,12 +233,17 @@ class _Slice:
         self.resume_at = None
         accounting_integration = self.accounting_integration
         tenant_id = accounting_integration.tenant_id
-        exported = ExportedKey.objects.get(
+        exported = ExportedKey.objects.filter(
             accounting_integration=accounting_integration, key=packet.key
         )
-        # Objects of another company (connected before) are not this company's to update.
-        objects = dict(exported.held) if exported.tenant_id == tenant_id else {}
-        revision = exported.revision
+        objects: dict = {}
+        revision = 0
+        if self.adapter.keeps_objects:
+            held, held_tenant_id, revision = exported.values_list(
+                "held", "tenant_id", "revision"
+            ).get()
+            # Objects of another company (connected before) are not this company's to update.
+            objects = dict(held) if held_tenant_id == tenant_id else {}
         fields = {"state": Packet.State.SENT, "response_code": None, "error": ""}
         external_ids: list[str] = []
         notes: list[str] = []
@@ -245,6 +262,7 @@ class _Slice:
             self.calls += 1
             fields["response_code"] = answer.status
             if answer.throttled:
+                self.pause_seen_at = None
                 self.resume_at = _pause(accounting_integration.pk, answer.retry_after)
                 self._release(packet, exported, claim, response_code=answer.status)
                 return False
@@ -267,15 +285,16 @@ class _Slice:
             if not answer.ok:
                 fields.update(state=Packet.State.FAILED, error=answer.error[:ERROR_CHARS])
                 break
-            had_objects = bool(objects)
-            for part, held in answer.objects.items():
-                if held is None:
-                    objects.pop(part, None)
-                else:
-                    objects[part] = held
-            if had_objects and not objects:
-                revision += 1
-            self._held_save(exported, claim, objects, tenant_id, revision)
+            if answer.objects:
+                had_objects = bool(objects)
+                for part, held in answer.objects.items():
+                    if held is None:
+                        objects.pop(part, None)
+                    else:
+                        objects[part] = held
+                if had_objects and not objects:
+                    revision += 1
+                self._held_save(exported, claim, objects, tenant_id, revision)
             external_ids += answer.external_ids
             if answer.note:
                 notes.append(answer.note)
@@ -291,9 +310,7 @@ class _Slice:
                 external_id=",".join(external_ids)[:1000],
                 **fields,
             )
-            ExportedKey.objects.filter(pk=exported.pk, claimed_until=claim).update(
-                claimed_until=None
-            )
+            exported.filter(claimed_until=claim).update(claimed_until=None)
         return True
 
     def _plan(self, packet: Packet, objects: dict, revision: int) -> list[Call]:
@@ -317,7 +334,7 @@ class _Slice:
 
     @staticmethod
     def _held_save(exported, claim, objects: dict, tenant_id: str, revision: int) -> None:
-        ExportedKey.objects.filter(pk=exported.pk, claimed_until=claim).update(
+        exported.filter(claimed_until=claim).update(
             held=objects, tenant_id=tenant_id, revision=revision, updated_at=timezone.now()
         )
 
@@ -343,16 +360,14 @@ class _Slice:
             response.close()
 
     @staticmethod
-    def _release(packet: Packet, exported: ExportedKey, claim: datetime, **fields) -> None:
+    def _release(packet: Packet, exported, claim: datetime, **fields) -> None:
         """End the claims and leave the packet Pending, to be sent again."""
         now = timezone.now()
         with transaction.atomic():
             Packet.objects.filter(pk=packet.pk, claimed_until=claim).update(
                 claimed_until=None, updated_at=now, **fields
             )
-            ExportedKey.objects.filter(pk=exported.pk, claimed_until=claim).update(
-                claimed_until=None
-            )
+            exported.filter(claimed_until=claim).update(claimed_until=None)
 
 
 def _deliverable(record: SyncRecord) -> list[Packet]:
@@ -360,7 +375,7 @@ def _deliverable(record: SyncRecord) -> list[Packet]:
     return list(
         record.packets.filter(state=Packet.State.PENDING)
         .filter(_unclaimed(now))
-        .only("id", "key", "payload", "idempotency_key")
+        .only("id", "sync_record_id", "key", "payload", "idempotency_key")
         .order_by("id")[:100]
     )
 
