@@ -14,6 +14,7 @@ from accounting.demo import accounting_systems_demo_setup
 from accounting.models import Packet, SyncRecord
 from accounting.services.sync import sync_request
 from integration_hub.sandbox import accounting_data
+from integration_hub.sandbox.accounting_api import company_get
 from integration_hub.sandbox.models import AccountingObject
 from integration_hub.services.orders import ItemInput, PaymentInput, order_modify
 
@@ -152,8 +153,10 @@ def _connected_with_one_day_booked(system, live_server, client, owner, tasks, po
     record = _sync(accounting_integration, tasks)
     [packet] = record.packets.all()
     assert packet.state == Packet.State.SENT, packet.error
-    return accounting_integration, order, AccountingObject.objects.get(
-        external_id=packet.external_id
+    return (
+        accounting_integration,
+        order,
+        AccountingObject.objects.get(external_id=packet.external_id),
     )
 
 
@@ -202,3 +205,51 @@ def test_an_object_deleted_in_the_system_by_hand_is_booked_afresh(
     assert packet.external_id != booked.external_id
     rebooked = AccountingObject.objects.get(external_id=packet.external_id, is_deleted=False)
     assert _total(system, rebooked) == Decimal("64.80")
+
+
+def test_a_quickbooks_fault_inside_a_200_fails_the_packet_with_its_message(
+    live_server, client, owner, tasks, post_order
+):
+    """QuickBooks can answer a Fault with HTTP 200: the packet fails, naming it."""
+    accounting_integration = next(
+        ai
+        for ai in accounting_systems_demo_setup(base_url=live_server.url)
+        if ai.integration_type == accounting_data.QUICKBOOKS
+    )
+    client.force_login(owner)
+    _connect(client, accounting_integration)
+    company = company_get(
+        system=accounting_data.QUICKBOOKS, tenant_id=accounting_integration.tenant_id
+    )
+    company.fault_status = 200  # as the sandbox admin switches it
+    company.save()
+    accounting_integration.maps.filter(kind="REVENUE_CATEGORY", source="Classes").update(
+        target="999"  # no such account in the company's chart
+    )
+    post_order("T1")
+
+    record = _sync(accounting_integration, tasks)
+
+    [packet] = record.packets.all()
+    assert (packet.state, packet.response_code) == (Packet.State.FAILED, 200)
+    assert "Invalid Reference Id" in packet.error
+    assert "code 2500" in packet.error
+    assert not AccountingObject.objects.filter(company__system=accounting_data.QUICKBOOKS)
+
+
+@pytest.mark.parametrize("system", accounting_data.SYSTEMS)
+def test_a_late_order_for_a_booked_day_updates_that_days_object(
+    system, live_server, client, owner, tasks, post_order
+):
+    accounting_integration, _order, booked = _connected_with_one_day_booked(
+        system, live_server, client, owner, tasks, post_order
+    )
+    post_order("T9")  # rung up on the same day, posted after it was booked
+
+    record = _sync(accounting_integration, tasks)
+
+    [packet] = record.packets.all()
+    assert (packet.state, packet.external_id) == (Packet.State.SENT, booked.external_id)
+    booked.refresh_from_db()
+    assert _total(system, booked) == Decimal("43.20")
+    assert AccountingObject.objects.filter(company__system=system).count() == 1
