@@ -222,14 +222,27 @@ class _Slice:
         # Objects of another company (connected before) are not this company's to update.
         objects = dict(exported.held) if exported.tenant_id == tenant_id else {}
         revision = exported.revision
-        calls = self.adapter.calls(
-            accounting_integration_id=accounting_integration.pk,
-            key=packet.key,
-            payload=packet.payload,
-            objects=objects,
-            tenant_id=tenant_id,
-            revision=revision,
-        )
+
+        def calls_at(revision: int) -> list[Call]:
+            return self.adapter.calls(
+                accounting_integration_id=accounting_integration.pk,
+                key=packet.key,
+                payload=packet.payload,
+                objects=objects,
+                tenant_id=tenant_id,
+                revision=revision,
+            )
+
+        calls = calls_at(revision)
+        if _empties_then_creates(calls, objects):
+            # Booked again after every object it held is deleted (Sage, one call per
+            # payment): the creates take the next revision, saved before any call, so that
+            # a retry after a lost answer repeats them with the same keys.
+            revision += 1
+            ExportedKey.objects.filter(pk=exported.pk, claimed_until=claim).update(
+                revision=revision, updated_at=timezone.now()
+            )
+            calls = calls_at(revision)
         fields = {"state": Packet.State.SENT, "response_code": None, "error": ""}
         external_ids: list[str] = []
         notes: list[str] = []
@@ -257,7 +270,8 @@ class _Slice:
                     objects.pop(part, None)
                 else:
                     objects[part] = held
-            if had_objects and not objects:
+            if had_objects and not objects and not packet.payload:
+                # Emptied: a key booked again later creates under new idempotency keys.
                 revision += 1
             ExportedKey.objects.filter(pk=exported.pk, claimed_until=claim).update(
                 held=objects, tenant_id=tenant_id, revision=revision, updated_at=timezone.now()
@@ -314,6 +328,21 @@ class _Slice:
             ExportedKey.objects.filter(pk=exported.pk, claimed_until=claim).update(
                 claimed_until=None
             )
+
+
+def _empties_then_creates(calls: list[Call], objects: dict) -> bool:
+    """Whether these calls delete every object held for the key before they create one."""
+    held = set(objects)
+    emptied = False
+    for call in calls:
+        if call.action == "delete":
+            held -= set(call.parts)
+            emptied = emptied or not held
+        elif call.action == "create" and emptied:
+            return True
+        else:
+            held |= set(call.parts)
+    return False
 
 
 def _deliverable(record: SyncRecord) -> list[Packet]:
