@@ -84,7 +84,10 @@ class SageAdapter(Adapter):
     ) -> list[Call]:
         calls = []
         headers = {"X-Business": tenant_id, "Accept": "application/json"}
-        for index, part in enumerate(sorted(set(payload) | set(objects))):
+        # The payment's index among the packet's payments: the same on a retry after the
+        # deletes before it were done.
+        payments = sorted(payload)
+        for part in sorted(set(payload) | set(objects)):
             held = objects.get(part)
             if part not in payload:
                 calls.append(
@@ -99,6 +102,7 @@ class SageAdapter(Adapter):
                 )
                 continue
             payment = payload[part]
+            index = payments.index(part)
             draft = self._call(method="POST", path=PATH, body=payment, parts=(part,), action="")
             idempotency_key = call_idempotency_key(
                 accounting_integration_id=accounting_integration_id,

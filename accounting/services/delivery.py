@@ -248,6 +248,13 @@ class _Slice:
         external_ids: list[str] = []
         notes: list[str] = []
         calls = self._plan(packet, objects, revision)
+        if _empties_then_creates(calls, objects):
+            # Booked again after every object it held is deleted (Sage, one call per
+            # payment): the creates take the next revision, saved before any call, so that
+            # a retry after a lost answer repeats them with the same keys.
+            revision += 1
+            self._held_save(exported, claim, objects, tenant_id, revision)
+            calls = self._plan(packet, objects, revision)
         if not calls:
             notes.append("No orders are under this key and nothing is booked for it.")
         replanned = False
@@ -292,7 +299,8 @@ class _Slice:
                         objects.pop(part, None)
                     else:
                         objects[part] = held
-                if had_objects and not objects:
+                if had_objects and not objects and not packet.payload:
+                    # Emptied: a key booked again later creates under new idempotency keys.
                     revision += 1
                 self._held_save(exported, claim, objects, tenant_id, revision)
             external_ids += answer.external_ids
@@ -368,6 +376,21 @@ class _Slice:
                 claimed_until=None, updated_at=now, **fields
             )
             exported.filter(claimed_until=claim).update(claimed_until=None)
+
+
+def _empties_then_creates(calls: list[Call], objects: dict) -> bool:
+    """Whether these calls delete every object held for the key before they create one."""
+    held = set(objects)
+    emptied = False
+    for call in calls:
+        if call.action == "delete":
+            held -= set(call.parts)
+            emptied = emptied or not held
+        elif call.action == "create" and emptied:
+            return True
+        else:
+            held |= set(call.parts)
+    return False
 
 
 def _deliverable(record: SyncRecord) -> list[Packet]:

@@ -219,8 +219,20 @@ def _packets_build(record: SyncRecord) -> int:
     _packets_write(batch)
     if problems:
         raise ProcessingFailed(list(problems))
-    ledger_commit(sync_record=record)
+    with transaction.atomic():
+        # Only while the record still runs: a run the watchdog failed may be outlived by a
+        # newer Sync whose fresher packets it must never replace. This heartbeat holds the
+        # record's row (the watchdog waits) until the ledger is committed. Nothing may fail
+        # after this commit: the run's error paths delete its packets, now keys' truth.
+        running = SyncRecord.objects.filter(pk=record.pk, status=SyncRecord.Status.IN_PROGRESS)
+        if not running.update(updated_at=timezone.now(), order_count=order_count):
+            raise RunLost(f"Sync record {record.pk} is no longer running.")
+        ledger_commit(sync_record=record)
     return order_count
+
+
+class RunLost(Exception):
+    """The record stopped running (the watchdog failed it) while this run transformed."""
 
 
 @transaction.atomic
@@ -290,8 +302,12 @@ def sync_record_run(*, sync_record_id: int) -> SyncRecord | None:
     try:
         # Packets are committed batch by batch (no long transaction holding SQLite's write
         # lock, heartbeats seen by the watchdog); a failure removes the ones written.
-        order_count = _packets_build(record)
-        _heartbeat(record, order_count=order_count)
+        _packets_build(record)
+    except RunLost:
+        # Failed already (the window stays); its packets were never anyone's truth.
+        logger.warning("Accounting sync record %s was failed while it transformed", record.pk)
+        record.packets.all().delete()
+        return SyncRecord.objects.get(pk=record.pk)
     except ProcessingFailed as exc:
         record.packets.all().delete()
         sync_record_fail(sync_record_id=record.pk, reason=str(exc), limit=PROCESSING_ERROR_CHARS)
