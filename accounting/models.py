@@ -236,6 +236,13 @@ class ExportedKey(TimeStampedModel):
     # new objects under new idempotency keys (a repeat would get the deleted one back).
     revision = models.PositiveIntegerField(default=0)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # The next Sync recomputes this key and every key its orders are under now, whatever
+    # its window: the key was exported before the books were kept (an increment, not its
+    # totals).
+    recompute = models.BooleanField(default=False)
+    # The summarizeData its latest packet was built with: a key of the other shape is
+    # recomputed (emptied) by the next Sync, and its orders booked under keys of this one.
+    summarized = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["accounting_integration_id", "key"]

@@ -5,14 +5,14 @@ from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from integration_hub import roles
 from integration_hub.models import Order, OrderItem, OrderPayment, Subscriber
 from integration_hub.selectors import subscribers_owned_by
 
-from .models import AccountingIntegration, ExportedKey, Packet, SyncRecord
+from .models import AccountingIntegration, ExportedKey, Packet, PacketOrder, SyncRecord
 from .packets import OrderData, Summary, empty_content, order_content, summary_key
 
 ORDER_CHUNK = 2000
@@ -150,6 +150,33 @@ def orders_in_window(
     return _orders_stream(orders, chunk_size=chunk_size)
 
 
+def _current_keys(
+    orders: QuerySet[Order], *, summarize: bool, chunk_size: int
+) -> Iterator[tuple[list[int], set[str]]]:
+    """(ids, the keys they are under now) for these orders, chunk by chunk, read without
+    their items."""
+    last_id = 0
+    while True:
+        chunk = list(
+            orders.filter(id__gt=last_id)
+            .order_by("id")
+            .values_list("id", "retail_transaction_id", "business_date")[:chunk_size]
+        )
+        if not chunk:
+            return
+        ids = [order_id for order_id, _key, _date in chunk]
+        if summarize:
+            dates = {order_id: business_date for order_id, _key, business_date in chunk}
+            methods = OrderPayment.objects.filter(order_id__in=ids).values_list(
+                "order_id", "payment_method"
+            )
+            keys = {summary_key(dates[order_id].isoformat(), m) for order_id, m in methods}
+        else:
+            keys = {key for _order_id, key, _date in chunk}
+        yield ids, keys
+        last_id = chunk[-1][0]
+
+
 def window_keys(
     *,
     accounting_integration: AccountingIntegration,
@@ -159,45 +186,42 @@ def window_keys(
 ) -> tuple[set[str], int]:
     """(every key the window touches, how many orders it holds): the keys its orders are
     under now, and the keys the accounting system holds them under (a modified order may
-    have left one), read without the orders' items."""
+    have left one), read without the orders' items; and the keys of the other shape
+    (summarizeData changed since they were booked) or marked to be recomputed (exported
+    before the books were kept), with the keys their orders are under now."""
     summarize = accounting_integration.summarize_data
-    orders = Order.objects.filter(
-        subscriber_id=accounting_integration.subscriber_id, updated_at__lte=window_end
-    )
+    subscriber_orders = Order.objects.filter(subscriber_id=accounting_integration.subscriber_id)
+    orders = subscriber_orders.filter(updated_at__lte=window_end)
     if window_start is not None:
         orders = orders.filter(updated_at__gt=window_start)
+    exported = ExportedKey.objects.filter(accounting_integration=accounting_integration)
     keys: set[str] = set()
     order_count = 0
-    last_id = 0
-    while True:
-        chunk = list(
-            orders.filter(id__gt=last_id)
-            .order_by("id")
-            .values_list("id", "retail_transaction_id", "business_date")[:chunk_size]
-        )
-        if not chunk:
-            return keys, order_count
-        order_count += len(chunk)
-        ids = [order_id for order_id, _key, _date in chunk]
-        if summarize:
-            dates = {order_id: business_date for order_id, _key, business_date in chunk}
-            methods = OrderPayment.objects.filter(order_id__in=ids).values_list(
-                "order_id", "payment_method"
-            )
-            keys.update(
-                summary_key(dates[order_id].isoformat(), method) for order_id, method in methods
-            )
-        else:
-            keys.update(key for _order_id, key, _date in chunk)
+    for ids, current in _current_keys(orders, summarize=summarize, chunk_size=chunk_size):
+        order_count += len(ids)
+        keys |= current
         keys.update(
-            ExportedKey.objects.filter(
-                accounting_integration=accounting_integration,
-                latest_packet__orders__order_id__in=ids,
-            )
+            exported.filter(latest_packet__orders__order_id__in=ids)
             .values_list("key", flat=True)
             .distinct()
         )
-        last_id = chunk[-1][0]
+    reshaped = Q(recompute=True) | ~Q(summarized=summarize)
+    for key, latest_packet_id in exported.filter(reshaped).values_list("key", "latest_packet_id"):
+        keys.add(key)
+        if latest_packet_id is not None:
+            under = subscriber_orders.filter(
+                id__in=PacketOrder.objects.filter(packet_id=latest_packet_id).values("order_id")
+            )
+        elif (business_date := _summary_key_date(key)) is not None:
+            method = key.partition("/")[2]
+            under = subscriber_orders.filter(
+                business_date=business_date, payments__payment_method=method
+            ).distinct()
+        else:
+            under = subscriber_orders.filter(retail_transaction_id=key)
+        for _ids, current in _current_keys(under, summarize=summarize, chunk_size=chunk_size):
+            keys |= current
+    return keys, order_count
 
 
 def _summary_key_date(key: str) -> str | None:

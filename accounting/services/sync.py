@@ -265,11 +265,15 @@ def ledger_commit(*, sync_record: SyncRecord) -> None:
         )
         for exported in held.values():
             exported.latest_packet_id = latest[exported.key]
+            exported.recompute = False
             exported.updated_at = now
-        ExportedKey.objects.bulk_update(held.values(), ["latest_packet", "updated_at"])
+        ExportedKey.objects.bulk_update(held.values(), ["latest_packet", "recompute", "updated_at"])
         ExportedKey.objects.bulk_create(
             ExportedKey(
-                accounting_integration=accounting_integration, key=key, latest_packet_id=packet_id
+                accounting_integration=accounting_integration,
+                key=key,
+                latest_packet_id=packet_id,
+                summarized=accounting_integration.summarize_data,
             )
             for key, packet_id in latest.items()
             if key not in held
