@@ -232,6 +232,9 @@ class ExportedKey(TimeStampedModel):
     # What the system holds: part ("" or a payment method) → {"id": ..., "version":
     # QuickBooks' SyncToken}.
     held = models.JSONField(default=dict, blank=True)
+    # Creates sent and not answered yet (delivery repeats them as they were, with their
+    # idempotency keys, before anything else for the key).
+    pending = models.JSONField(default=list, blank=True)
     # How many times the key's objects were deleted: a key booked again after that creates
     # new objects under new idempotency keys (a repeat would get the deleted one back).
     revision = models.PositiveIntegerField(default=0)

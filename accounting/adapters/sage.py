@@ -103,7 +103,10 @@ class SageAdapter(Adapter):
                 continue
             payment = payload[part]
             index = payments.index(part)
-            draft = self._call(method="POST", path=PATH, body=payment, parts=(part,), action="")
+            # An update names its payment: the same lines sent as an update never share the
+            # idempotency_id of the create that first booked them.
+            hashed = {**payment, "id": held["id"]} if held else payment
+            draft = self._call(method="POST", path=PATH, body=hashed, parts=(part,), action="")
             idempotency_key = call_idempotency_key(
                 accounting_integration_id=accounting_integration_id,
                 key=key,

@@ -63,6 +63,7 @@ class Migration(migrations.Migration):
                 ('revision', models.PositiveIntegerField(default=0)),
                 ('recompute', models.BooleanField(default=False)),
                 ('summarized', models.BooleanField(blank=True, null=True)),
+                ('pending', models.JSONField(blank=True, default=list)),
                 ('claimed_until', models.DateTimeField(blank=True, null=True)),
                 ('accounting_integration', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exported_keys', to='accounting.accountingintegration')),
                 ('latest_packet', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounting.packet')),

@@ -21,6 +21,7 @@ keys, rate limits, time slices), always outside any transaction.
 """
 
 import time
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -166,6 +167,110 @@ def _pause(accounting_integration_id: int, seconds: float | None) -> datetime:
     return until
 
 
+class _Book:
+    """What the accounting system holds for one packet key, as the key remembers it
+    (`ExportedKey`), while its packet is sent: the objects, the revision of their
+    idempotency keys, and the creates sent but not answered yet."""
+
+    def __init__(self, current: "_Slice", packet: Packet):
+        self.current = current
+        self.packet = packet
+        self.tenant_id = current.accounting_integration.tenant_id
+        self.exported = ExportedKey.objects.filter(
+            accounting_integration=current.accounting_integration, key=packet.key
+        )
+        self.objects: dict = {}
+        self.pending: list[dict] = []
+        self.revision = 0
+
+    @classmethod
+    def read(cls, current: "_Slice", packet: Packet) -> "_Book":
+        book = cls(current, packet)
+        if current.adapter.keeps_objects:
+            held, tenant_id, book.revision, pending = book.exported.values_list(
+                "held", "tenant_id", "revision", "pending"
+            ).get()
+            # Objects of another company (connected before) are not this company's.
+            if tenant_id == book.tenant_id:
+                book.objects, book.pending = dict(held), list(pending)
+        return book
+
+    def plan(self) -> list[Call]:
+        calls = self._plan()
+        if _empties_then_creates(calls, self.objects):
+            # Booked again after every object it held is deleted (Sage, one call per
+            # payment): the creates take the next revision, saved before any call, so that
+            # a retry after a lost answer repeats them with the same keys.
+            self.revision += 1
+            calls = self._plan()
+        return calls
+
+    def _plan(self) -> list[Call]:
+        current = self.current
+        return current.adapter.calls(
+            accounting_integration_id=current.accounting_integration.pk,
+            key=self.packet.key,
+            payload=self.packet.payload,
+            objects=self.objects,
+            tenant_id=self.tenant_id,
+            revision=self.revision,
+        )
+
+    def repeats(self) -> list[Call]:
+        """The creates whose answer was lost, exactly as they were sent."""
+        amount_fields = self.current.adapter.amount_fields
+        return [
+            Call(**{**sent, "parts": tuple(sent["parts"])}, amount_fields=amount_fields)
+            for sent in self.pending
+        ]
+
+    def pending_add(self, call: Call, claim: datetime) -> None:
+        sent = asdict(call)
+        del sent["amount_fields"]
+        self.pending.append(sent)
+        self.save(claim)
+
+    def pending_remove(self, call: Call) -> None:
+        self.pending = [
+            sent for sent in self.pending if sent["idempotency_key"] != call.idempotency_key
+        ]
+
+    def apply(self, answered: dict, *, is_emptying: bool) -> None:
+        had_objects = bool(self.objects)
+        for part, held in answered.items():
+            if held is None:
+                self.objects.pop(part, None)
+            else:
+                self.objects[part] = held
+        if had_objects and not self.objects and is_emptying:
+            # Emptied: a key booked again later creates under new idempotency keys.
+            self.revision += 1
+
+    def forget(self, parts: tuple[str, ...]) -> None:
+        """Gone from the system (deleted there by hand): booked afresh, under new keys."""
+        for part in parts:
+            self.objects.pop(part, None)
+        self.revision += 1
+
+    def save(self, claim: datetime) -> None:
+        self.exported.filter(claimed_until=claim).update(
+            held=self.objects,
+            pending=self.pending,
+            tenant_id=self.tenant_id,
+            revision=self.revision,
+            updated_at=timezone.now(),
+        )
+
+    def release(self, claim: datetime, **fields) -> None:
+        """End the claims and leave the packet Pending, to be sent again."""
+        now = timezone.now()
+        with transaction.atomic():
+            Packet.objects.filter(pk=self.packet.pk, claimed_until=claim).update(
+                claimed_until=None, updated_at=now, **fields
+            )
+            self.exported.filter(claimed_until=claim).update(claimed_until=None)
+
+
 class _Slice:
     """One slice of a record's delivery: sends until nothing is left, the slice's time is
     up, or the system asks it to wait past the slice's end (then `resume_at`)."""
@@ -226,86 +331,77 @@ class _Slice:
         """Send one claimed packet; its state says how it went, and the claims end. False
         when the system asked to wait (the packet stays Pending).
 
-        What the system answers is kept on the key after every call. An object found gone
-        (deleted there by hand) or stale (edited there by hand) makes the packet's calls be
-        planned again, once: gone, it is booked afresh under new idempotency keys; stale,
-        its current version is read first."""
+        What the system answers is kept on the key after every call. A create is written
+        down on the key before it is sent and crossed out once answered: one whose answer
+        was lost (a timeout, a killed worker) is repeated as it was, with its idempotency
+        key, before anything else is planned for the key, so that the system answers with
+        the object it created then instead of a second one being created with a newer body.
+        An object found gone (deleted there by hand) or stale (edited there by hand) makes
+        the packet's calls be planned again, once: gone, it is booked afresh under new
+        idempotency keys; stale, its current version is read first."""
         self.resume_at = None
-        accounting_integration = self.accounting_integration
-        tenant_id = accounting_integration.tenant_id
-        exported = ExportedKey.objects.filter(
-            accounting_integration=accounting_integration, key=packet.key
-        )
-        objects: dict = {}
-        revision = 0
-        if self.adapter.keeps_objects:
-            held, held_tenant_id, revision = exported.values_list(
-                "held", "tenant_id", "revision"
-            ).get()
-            # Objects of another company (connected before) are not this company's to update.
-            objects = dict(held) if held_tenant_id == tenant_id else {}
+        book = _Book.read(self, packet)
         fields = {"state": Packet.State.SENT, "response_code": None, "error": ""}
         external_ids: list[str] = []
         notes: list[str] = []
-        calls = self._plan(packet, objects, revision)
-        if _empties_then_creates(calls, objects):
-            # Booked again after every object it held is deleted (Sage, one call per
-            # payment): the creates take the next revision, saved before any call, so that
-            # a retry after a lost answer repeats them with the same keys.
-            revision += 1
-            self._held_save(exported, claim, objects, tenant_id, revision)
-            calls = self._plan(packet, objects, revision)
-        if not calls:
-            notes.append("No orders are under this key and nothing is booked for it.")
+        queue = book.repeats()
+        is_planned = not queue
+        if is_planned:
+            queue = book.plan()
+            if not queue:
+                notes.append("No orders are under this key and nothing is booked for it.")
         replanned = False
-        while calls:
-            call = calls.pop(0)
+        while queue:
+            call = queue.pop(0)
             turn = self.wait_turn(packet, claim)
             if turn is None:
-                self._release(packet, exported, claim)
+                book.release(claim)
                 return False
             claim = turn
+            is_repeat = not is_planned
+            if call.action == "create" and not is_repeat:
+                book.pending_add(call, claim)
             answer = self._call(call)
             self.calls += 1
             fields["response_code"] = answer.status
             if answer.throttled:
                 self.pause_seen_at = None
-                self.resume_at = _pause(accounting_integration.pk, answer.retry_after)
-                self._release(packet, exported, claim, response_code=answer.status)
+                self.resume_at = _pause(self.accounting_integration.pk, answer.retry_after)
+                book.release(claim, response_code=answer.status)
                 return False
+            if call.action == "create" and answer.status is not None:
+                book.pending_remove(call)  # answered: it was created, or never will be
+            if is_repeat and not answer.ok and answer.status is not None:
+                answer = Answer(ok=True)  # refused again: it never was created
             if (answer.gone or answer.stale) and not replanned:
                 replanned = True
                 if answer.stale:
-                    answer = self._version_read(objects, call.parts, tenant_id)
+                    answer = self._version_read(book.objects, call.parts, book.tenant_id)
                 if answer.gone:
-                    for part in call.parts:
-                        objects.pop(part, None)
-                    revision += 1
+                    book.forget(call.parts)
                 elif not answer.ok:
                     fields.update(state=Packet.State.FAILED, error=answer.error[:ERROR_CHARS])
                     break
                 else:
-                    objects.update(answer.objects)
-                self._held_save(exported, claim, objects, tenant_id, revision)
-                calls = self._plan(packet, objects, revision)
+                    book.objects.update(answer.objects)
+                book.save(claim)
+                queue = book.plan()
                 continue
             if not answer.ok:
                 fields.update(state=Packet.State.FAILED, error=answer.error[:ERROR_CHARS])
+                book.save(claim)
                 break
             if answer.objects:
-                had_objects = bool(objects)
-                for part, held in answer.objects.items():
-                    if held is None:
-                        objects.pop(part, None)
-                    else:
-                        objects[part] = held
-                if had_objects and not objects and not packet.payload:
-                    # Emptied: a key booked again later creates under new idempotency keys.
-                    revision += 1
-                self._held_save(exported, claim, objects, tenant_id, revision)
-            external_ids += answer.external_ids
+                book.apply(answer.objects, is_emptying=not packet.payload)
+            if answer.objects or call.action == "create":
+                book.save(claim)
+            if not is_repeat:
+                external_ids += answer.external_ids
             if answer.note:
                 notes.append(answer.note)
+            if not queue and not is_planned:
+                is_planned = True
+                queue = book.plan()
         if fields["state"] == Packet.State.SENT and notes:
             fields["error"] = " ".join(notes)[:ERROR_CHARS]
         now = timezone.now()
@@ -318,18 +414,8 @@ class _Slice:
                 external_id=",".join(external_ids)[:1000],
                 **fields,
             )
-            exported.filter(claimed_until=claim).update(claimed_until=None)
+            book.exported.filter(claimed_until=claim).update(claimed_until=None)
         return True
-
-    def _plan(self, packet: Packet, objects: dict, revision: int) -> list[Call]:
-        return self.adapter.calls(
-            accounting_integration_id=self.accounting_integration.pk,
-            key=packet.key,
-            payload=packet.payload,
-            objects=objects,
-            tenant_id=self.accounting_integration.tenant_id,
-            revision=revision,
-        )
 
     def _version_read(self, objects: dict, parts: tuple[str, ...], tenant_id: str) -> Answer:
         """The current version of the held object of `parts` (one part: QuickBooks)."""
@@ -339,12 +425,6 @@ class _Slice:
             return Answer(ok=False, error="The held object is outdated and cannot be read.")
         self.calls += 1
         return self._call(call)
-
-    @staticmethod
-    def _held_save(exported, claim, objects: dict, tenant_id: str, revision: int) -> None:
-        exported.filter(claimed_until=claim).update(
-            held=objects, tenant_id=tenant_id, revision=revision, updated_at=timezone.now()
-        )
 
     def _call(self, call: Call) -> Answer:
         headers = dict(call.headers)
@@ -366,16 +446,6 @@ class _Slice:
             return self.adapter.read(call, response)
         finally:
             response.close()
-
-    @staticmethod
-    def _release(packet: Packet, exported, claim: datetime, **fields) -> None:
-        """End the claims and leave the packet Pending, to be sent again."""
-        now = timezone.now()
-        with transaction.atomic():
-            Packet.objects.filter(pk=packet.pk, claimed_until=claim).update(
-                claimed_until=None, updated_at=now, **fields
-            )
-            exported.filter(claimed_until=claim).update(claimed_until=None)
 
 
 def _empties_then_creates(calls: list[Call], objects: dict) -> bool:
@@ -451,6 +521,9 @@ def sync_record_deliver(
                         task_name=f"Deliver sync record {record.pk}",
                         delay_seconds=max(wait, 0.0),
                     )
+                    # Waiting on the system is not a lost run: the watchdog counts from when
+                    # the continuation starts.
+                    SyncRecord.objects.filter(pk=record.pk).update(updated_at=current.resume_at)
                     return record
             sent_any = True
             if record.status == SyncRecord.Status.IN_PROGRESS and (

@@ -1051,3 +1051,19 @@ def test_a_key_booked_again_after_its_objects_were_deleted_gets_new_idempotency_
     assert keys(0) == keys(0)
     assert set(keys(1)).isdisjoint(keys(0))
     assert set(keys(2)).isdisjoint(keys(1))
+
+
+def test_a_sage_update_never_reuses_the_idempotency_id_of_the_create_with_the_same_lines():
+    """Sage answers a repeated idempotency_id with the object it made then: an update of the
+    same lines must not look like that create."""
+    key, content = visa_packet()
+    payload, _ = build("SAGE", key, content)
+
+    [create] = calls_for("SAGE", key, payload)
+    [update] = calls_for("SAGE", key, payload, objects={"VISA": {"id": "pay-1"}})
+
+    assert update.method == "PUT"
+    assert (
+        sent(update)["other_payment"]["idempotency_id"]
+        != sent(create)["other_payment"]["idempotency_id"]
+    )

@@ -241,6 +241,8 @@ def test_a_429_pauses_the_integration_and_the_packet_is_sent_once_after_retry_af
 def test_a_pause_longer_than_the_slice_ends_it_and_schedules_the_rest_at_retry_after(
     accounting_integration, post_order, tasks
 ):
+    from datetime import timedelta
+
     import responses as mocked
     from django.utils import timezone
 
@@ -261,6 +263,8 @@ def test_a_pause_longer_than_the_slice_ends_it_and_schedules_the_rest_at_retry_a
         assert 110 < delay <= 120
         record.refresh_from_db()
         assert record.status == SyncRecord.Status.IN_PROGRESS
+        # Waiting on the system is not a lost run: the watchdog leaves it alone.
+        assert record.updated_at > timezone.now() + timedelta(seconds=100)
 
         # Two minutes on: the continuation sends both, the throttled one once.
         DeliveryPace.objects.update(paused_until=timezone.now())
