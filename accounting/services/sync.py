@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import timedelta
+from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -38,6 +39,7 @@ logger = logging.getLogger("accounting")
 RUN_TASK = "accounting.tasks.sync_record_run"
 # Packets are written in batches; the record's updated_at is touched as a heartbeat.
 PACKET_BATCH = 500
+PACKET_ORDER_BATCH = 2000
 # Past django-q2's retry (300 s) with no heartbeat, the worker running it is gone.
 STUCK_AFTER = timedelta(minutes=10)
 # A queued record whose task never started (no cluster, lost task).
@@ -170,14 +172,15 @@ def problems_text(problems: list[str]) -> str:
 
 def _packets_write(batch: list[tuple[Packet, Sequence[int]]]) -> None:
     Packet.objects.bulk_create([packet for packet, _order_ids in batch])
-    PacketOrder.objects.bulk_create(
-        [
-            PacketOrder(packet_id=packet.pk, order_id=order_id)
-            for packet, order_ids in batch
-            for order_id in order_ids
-        ],
-        batch_size=PACKET_BATCH * 4,
+    # A summarised packet may carry a hundred thousand orders: their rows are made and
+    # written a slice at a time, so that memory stays flat in the number of orders.
+    links = (
+        PacketOrder(packet_id=packet.pk, order_id=order_id)
+        for packet, order_ids in batch
+        for order_id in order_ids
     )
+    while chunk := list(islice(links, PACKET_ORDER_BATCH)):
+        PacketOrder.objects.bulk_create(chunk)
 
 
 def _packets_build(record: SyncRecord) -> int:
