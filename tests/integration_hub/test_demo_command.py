@@ -63,13 +63,24 @@ def test_demo_runs_every_apps_registered_step_once_each_time_and_twice_changes_n
             "Sandbox",
             "Data",
             "Accounting",
+            "QuickBooks",
+            "Xero",
+            "Sage",
             "Connections",
             "superuser",
             "Owner",
         ]
     assert setting_get("DataSyncEnabled") is True
     assert setting_get("DataSyncApiUrl") == "http://127.0.0.1:8000/sandbox/receiver/datasync/"
-    assert AccountingIntegration.objects.get().summarize_data
+    # The GENERIC demo and the sandbox QuickBooks, Xero and Sage, once each, summarised.
+    assert sorted(AccountingIntegration.objects.values_list("integration_type", flat=True)) == [
+        "GENERIC",
+        "QUICKBOOKS_ONLINE",
+        "SAGE",
+        "XERO",
+    ]
+    assert all(AccountingIntegration.objects.values_list("summarize_data", flat=True))
+    assert not AccountingIntegration.objects.filter(grant__isnull=False).exists()
     assert Connection.objects.filter(user__username="owner").count() == 1
     assert Integration.objects.filter(name="Sandbox receiver").count() == 1
     assert Customer.objects.count() == 300
