@@ -168,3 +168,101 @@ def test_a_payment_deleted_from_a_key_that_keeps_others_is_booked_again_when_it_
     _sync(sage, tasks)
 
     assert books.total() == _point_of_sale_total() == Decimal("21.60")
+
+
+XERO_TRANSACTIONS = "https://api.xero.com/api.xro/2.0/BankTransactions"
+
+
+@pytest.fixture
+def xero(db):
+    from integration_hub.models import Integration
+    from integration_hub.services.credentials import credential_set
+    from tests.factories import AccountingIntegrationFactory, IntegrationFactory, connected
+
+    credential_set(key_name="XERO-app", client_id="hub-app", client_secret="hub-app-secret")
+    app = IntegrationFactory(
+        kind=Integration.Kind.ACCOUNTING,
+        base_url="https://api.xero.com",
+        auth_type=Integration.AuthType.OAUTH2_AUTHORIZATION_CODE,
+        credential_key="XERO-app",
+    )
+    accounting_integration = AccountingIntegrationFactory(integration_type="XERO", integration=app)
+    for kind, source, target in FULL_MAPS:
+        accounting_integration.maps.create(kind=kind, source=source, target=target)
+    return connected(accounting_integration)
+
+
+class _FakeXero:
+    """Xero's BankTransactions: an Idempotency-Key seen before answers as it did then; a
+    transaction without BankTransactionID is created, one with it updated (or deleted).
+    `lose_next` applies the next call, then loses its answer."""
+
+    def __init__(self):
+        self.transactions: dict[str, dict] = {}
+        self.answers: dict[str, str] = {}
+        self.lose_next = False
+
+    def call(self, request):
+        import requests
+
+        key = request.headers["Idempotency-Key"]
+        if key not in self.answers:
+            answered = []
+            for sent in json.loads(request.body)["BankTransactions"]:
+                transaction_id = sent.get("BankTransactionID")
+                if sent.get("Status") == "DELETED":
+                    self.transactions.pop(transaction_id, None)
+                else:
+                    transaction_id = transaction_id or f"bt-{len(self.answers)}-{len(answered)}"
+                    self.transactions[transaction_id] = sent
+                answered.append({"BankTransactionID": transaction_id})
+            self.answers[key] = json.dumps({"BankTransactions": answered})
+        if self.lose_next:
+            self.lose_next = False
+            raise requests.exceptions.ReadTimeout("answer lost")
+        return 200, {}, self.answers[key]
+
+    def install(self):
+        responses.add_callback(responses.PUT, XERO_TRANSACTIONS, callback=self.call)
+        responses.add_callback(responses.POST, XERO_TRANSACTIONS, callback=self.call)
+
+    def total(self) -> Decimal:
+        return sum(
+            (
+                Decimal(str(item["UnitAmount"])) + Decimal(str(item["TaxAmount"]))
+                for transaction in self.transactions.values()
+                for item in transaction["LineItems"]
+            ),
+            Decimal(0),
+        )
+
+
+@responses.activate
+def test_a_xero_update_that_creates_a_payment_and_lost_its_answer_is_not_created_again(
+    xero, tasks, post_order
+):
+    """Once a key holds a BankTransaction, a new payment is created inside the POST that
+    updates the others (action "update"): it is never written down in `pending`. Its answer
+    lost, the order changes again before a Resend: the next POST's body differs (a new
+    Idempotency-Key) and carries the CASH transaction without an id: Xero books it twice."""
+    books = _FakeXero()
+    books.install()
+    order = post_order("T1", payments=[("VISA", "21.60")])
+    _sync(xero, tasks)
+    assert books.total() == Decimal("21.60")
+
+    order_modify(
+        order=order,
+        payments=[PaymentInput("CASH", Decimal("10.00")), PaymentInput("VISA", Decimal("11.60"))],
+    )
+    books.lose_next = True
+    record = _sync(xero, tasks)
+    assert record.packets.get().state == "Failed"
+
+    order_modify(
+        order=order,
+        payments=[PaymentInput("CASH", Decimal("11.00")), PaymentInput("VISA", Decimal("10.60"))],
+    )
+    _sync(xero, tasks)
+
+    assert books.total() == _point_of_sale_total() == Decimal("21.60")
