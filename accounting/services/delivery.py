@@ -224,6 +224,13 @@ class _Book:
             for sent in self.pending
         ]
 
+    def creates(self, call: Call) -> bool:
+        """Whether the call creates an object: a create, or (Xero) an update of the key's
+        objects that carries a new payment without an id."""
+        if not self.current.adapter.keeps_objects or call.action == "delete":
+            return False
+        return call.action == "create" or not set(call.parts) <= set(self.objects)
+
     def pending_add(self, call: Call, claim: datetime) -> None:
         sent = asdict(call)
         del sent["amount_fields"]
@@ -235,15 +242,16 @@ class _Book:
             sent for sent in self.pending if sent["idempotency_key"] != call.idempotency_key
         ]
 
-    def apply(self, answered: dict, *, is_emptying: bool) -> None:
-        had_objects = bool(self.objects)
+    def apply(self, answered: dict) -> None:
+        deleted = False
         for part, held in answered.items():
             if held is None:
-                self.objects.pop(part, None)
+                deleted = self.objects.pop(part, None) is not None or deleted
             else:
                 self.objects[part] = held
-        if had_objects and not self.objects and is_emptying:
-            # Emptied: a key booked again later creates under new idempotency keys.
+        if deleted:
+            # A part booked again later, alone or beside others still held, creates under
+            # new idempotency keys (the same body's would get the deleted object back).
             self.revision += 1
 
     def forget(self, parts: tuple[str, ...]) -> None:
@@ -359,7 +367,8 @@ class _Slice:
                 return False
             claim = turn
             is_repeat = not is_planned
-            if call.action == "create" and not is_repeat:
+            creates = is_repeat or book.creates(call)
+            if creates and not is_repeat:
                 book.pending_add(call, claim)
             answer = self._call(call)
             self.calls += 1
@@ -369,9 +378,11 @@ class _Slice:
                 self.resume_at = _pause(self.accounting_integration.pk, answer.retry_after)
                 book.release(claim, response_code=answer.status)
                 return False
-            if call.action == "create" and answer.status is not None:
+            # A 5xx (a gateway's timeout, a server fault) is no answer: it may have been made.
+            is_answered = answer.status is not None and answer.status < 500
+            if creates and is_answered:
                 book.pending_remove(call)  # answered: it was created, or never will be
-            if is_repeat and not answer.ok and answer.status is not None:
+            if is_repeat and not answer.ok and is_answered:
                 answer = Answer(ok=True)  # refused again: it never was created
             if (answer.gone or answer.stale) and not replanned:
                 replanned = True
@@ -392,8 +403,8 @@ class _Slice:
                 book.save(claim)
                 break
             if answer.objects:
-                book.apply(answer.objects, is_emptying=not packet.payload)
-            if answer.objects or call.action == "create":
+                book.apply(answer.objects)
+            if answer.objects or creates:
                 book.save(claim)
             if not is_repeat:
                 external_ids += answer.external_ids

@@ -269,8 +269,11 @@ def ledger_commit(*, sync_record: SyncRecord) -> None:
         for exported in held.values():
             exported.latest_packet_id = latest[exported.key]
             exported.recompute = False
+            exported.summarized = accounting_integration.summarize_data
             exported.updated_at = now
-        ExportedKey.objects.bulk_update(held.values(), ["latest_packet", "recompute", "updated_at"])
+        ExportedKey.objects.bulk_update(
+            held.values(), ["latest_packet", "recompute", "summarized", "updated_at"]
+        )
         ExportedKey.objects.bulk_create(
             ExportedKey(
                 accounting_integration=accounting_integration,
