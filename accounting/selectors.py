@@ -1,6 +1,6 @@
 """Reads of the accounting export."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied
@@ -16,6 +16,9 @@ from .models import AccountingIntegration, ExportedKey, Packet, PacketOrder, Syn
 from .packets import OrderData, Summary, empty_content, order_content, summary_key
 
 ORDER_CHUNK = 2000
+# Keys recomputed whatever the window (summarizeData changed, exported before the books
+# were kept) are read this many at a time, with their orders.
+RESHAPED_CHUNK = 500
 
 
 def accounting_integration_owned(
@@ -183,6 +186,7 @@ def window_keys(
     window_start: datetime | None,
     window_end: datetime,
     chunk_size: int = ORDER_CHUNK,
+    beat: Callable[[], None] | None = None,
 ) -> tuple[set[str], int]:
     """(every key the window touches, how many orders it holds): the keys its orders are
     under now, and the keys the accounting system holds them under (a modified order may
@@ -205,22 +209,41 @@ def window_keys(
             .values_list("key", flat=True)
             .distinct()
         )
-    reshaped = Q(recompute=True) | ~Q(summarized=summarize)
-    for key, latest_packet_id in exported.filter(reshaped).values_list("key", "latest_packet_id"):
-        keys.add(key)
-        if latest_packet_id is not None:
-            under = subscriber_orders.filter(
-                id__in=PacketOrder.objects.filter(packet_id=latest_packet_id).values("order_id")
-            )
-        elif (business_date := _summary_key_date(key)) is not None:
-            method = key.partition("/")[2]
-            under = subscriber_orders.filter(
-                business_date=business_date, payments__payment_method=method
-            ).distinct()
-        else:
-            under = subscriber_orders.filter(retail_transaction_id=key)
-        for _ids, current in _current_keys(under, summarize=summarize, chunk_size=chunk_size):
+        if beat is not None:
+            beat()
+    reshaped = (
+        exported.filter(Q(recompute=True) | ~Q(summarized=summarize))
+        .order_by("id")
+        .values_list("id", "key", "latest_packet_id")
+    )
+    last_id = 0
+    while chunk := list(reshaped.filter(id__gt=last_id)[:RESHAPED_CHUNK]):
+        last_id = chunk[-1][0]
+        under = Q(id__in=[])
+        packet_ids, retail_ids = [], []
+        methods_by_date: dict[str, set[str]] = {}
+        for _id, key, latest_packet_id in chunk:
+            keys.add(key)
+            if latest_packet_id is not None:
+                packet_ids.append(latest_packet_id)
+            elif (business_date := _summary_key_date(key)) is not None:
+                methods_by_date.setdefault(business_date, set()).add(key.partition("/")[2])
+            else:
+                retail_ids.append(key)
+        if packet_ids:
+            carried = PacketOrder.objects.filter(packet_id__in=packet_ids).values("order_id")
+            under |= Q(id__in=carried)
+        if retail_ids:
+            under |= Q(retail_transaction_id__in=retail_ids)
+        for business_date, methods in methods_by_date.items():
+            under |= Q(business_date=business_date, payments__payment_method__in=methods)
+        orders_under = subscriber_orders.filter(under).distinct()
+        for _ids, current in _current_keys(
+            orders_under, summarize=summarize, chunk_size=chunk_size
+        ):
             keys |= current
+        if beat is not None:
+            beat()
     return keys, order_count
 
 

@@ -5,14 +5,17 @@ from django.db import migrations, models
 
 
 def exported_keys_backfill(apps, schema_editor):
-    """Keys exported before the books were kept carried increments (the orders of their
-    record's window), not their key's totals: none is ever sent again (a Resend would
+    """GENERIC keys exported before the books were kept carried increments (the orders of
+    their record's window), not their key's totals: none is ever sent again (a Resend would
     replace a day with one window of it). Each is marked to be recomputed by the next Sync,
-    from every order under it, and sent as its key's current totals."""
+    from every order under it, and sent as its key's current totals. QuickBooks, Xero and
+    Sage integrations were sent generic JSON then, never their own objects: their books
+    start with the first Sync after their Owner connects the company."""
     Packet = apps.get_model("accounting", "Packet")
     ExportedKey = apps.get_model("accounting", "ExportedKey")
+    generic = Packet.objects.filter(sync_record__accounting_integration__integration_type="GENERIC")
     keys = (
-        Packet.objects.values_list("sync_record__accounting_integration_id", "key")
+        generic.values_list("sync_record__accounting_integration_id", "key")
         .order_by()
         .distinct()
     )
@@ -23,10 +26,16 @@ def exported_keys_backfill(apps, schema_editor):
         ),
         batch_size=1000,
     )
-    Packet.objects.filter(state__in=["Pending", "Failed"]).update(
+    unsent = Packet.objects.filter(state__in=["Pending", "Failed"])
+    unsent.filter(sync_record__accounting_integration__integration_type="GENERIC").update(
         state="Failed",
         claimed_until=None,
         error="Replaced: the next Sync sends this key's full totals.",
+    )
+    unsent.exclude(sync_record__accounting_integration__integration_type="GENERIC").update(
+        state="Failed",
+        claimed_until=None,
+        error="Never sent: built as generic JSON before this system could be connected.",
     )
 
 

@@ -310,30 +310,38 @@ class _Slice:
         return time.monotonic() + wait + self.timeout <= self.deadline
 
     def wait_turn(self, packet: Packet, claim: datetime) -> datetime | None:
-        """Wait for the system's limits to allow the next call; the claim (extended if the
-        wait is long). None: the wait does not fit in the slice (resume_at says when)."""
+        """Wait for the system's limits to allow the next call; the claim, long enough for
+        the wait and that call (a packet may make several calls). None: the wait does not
+        fit in the slice (resume_at says when), or the claim was lost."""
         while True:
             if self.adapter.per_minute is None:
                 if (
                     self.pause_seen_at is not None
                     and time.monotonic() - self.pause_seen_at < PAUSE_LOOKUP_SECONDS
                 ):
-                    return claim
+                    return self._claim_fresh(packet, claim)
                 self.pause_seen_at = time.monotonic()
             wait, reserved = _pace_wait(self.accounting_integration.pk, self.adapter)
             if wait <= 0:
-                return claim
+                return self._claim_fresh(packet, claim)
             self.pause_seen_at = None
             if not self.has_time_for(wait):
                 self.resume_at = timezone.now() + timedelta(seconds=wait)
                 return None
-            if wait > CLAIM_MARGIN.total_seconds() / 2:
-                claim = _claim_extend(packet, claim, seconds=wait, timeout=self.timeout)
-                if claim is None:
-                    return None
+            claim = self._claim_fresh(packet, claim, wait=wait)
+            if claim is None:
+                return None
             time.sleep(wait)
             if reserved:
                 return claim
+
+    def _claim_fresh(self, packet: Packet, claim: datetime, wait: float = 0.0):
+        """The claim, extended when what is left of it would not outlast the wait and one
+        more call (4 timeouts) by half the margin; None when another delivery has it."""
+        needed = timedelta(seconds=wait + 4 * self.timeout) + CLAIM_MARGIN / 2
+        if claim - timezone.now() >= needed:
+            return claim
+        return _claim_extend(packet, claim, seconds=wait, timeout=self.timeout)
 
     def send(self, packet: Packet, claim: datetime) -> bool:
         """Send one claimed packet; its state says how it went, and the claims end. False

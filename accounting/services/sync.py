@@ -195,6 +195,7 @@ def _packets_build(record: SyncRecord) -> int:
         accounting_integration=accounting_integration,
         window_start=record.window_start,
         window_end=record.window_end,
+        beat=lambda: _heartbeat(record),
     )
     _heartbeat(record)
     problems: dict[str, None] = {}
