@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import requests
@@ -140,6 +141,39 @@ def content_split(content: dict) -> dict[str, list[ContentLine]]:
         method: [(category, rate, *cells) for (category, rate), cells in lines.items()]
         for method, lines in order_split(order).items()
     }
+
+
+def payment_shares(
+    key: str, content: dict, problems: list[str]
+) -> Iterator[tuple[str, int, list[ContentLine]]]:
+    """(method, amount paid, its share of the lines) for each payment of the packet, in
+    method order (one object per payment: Xero, Sage); a share that does not add up to its
+    payment, or lines no payment covers, are added to `problems`."""
+    paid = dict(content["payments"])
+    shares = sorted(content_split(content).items())
+    for method, lines in shares:
+        total = sum(net + tax for _category, _rate, net, tax in lines)
+        if paid[method] and total != paid[method]:
+            problems.append(
+                f"{key}: the {method} lines add up to {amount(total)}, "
+                f"not the payment's {amount(paid[method])}"
+            )
+    if not problems and (problem := unpaid_problem(key, content)):
+        problems.append(problem)
+    for method, lines in shares:
+        if paid[method]:
+            yield method, paid[method], lines
+
+
+def throttled(response: requests.Response) -> Answer:
+    """A 429: the packet stays Pending and the integration waits for Retry-After."""
+    return Answer(
+        ok=False,
+        status=response.status_code,
+        error=status_error(response),
+        throttled=True,
+        retry_after=retry_after(response),
+    )
 
 
 def unpaid_problem(key: str, content: dict) -> str | None:

@@ -24,6 +24,7 @@ from .base import (
     response_json,
     retry_after,
     status_error,
+    throttled,
 )
 
 MINOR_VERSION = "75"
@@ -181,24 +182,18 @@ class QuickBooksAdapter(Adapter):
                 return Answer(
                     ok=True, status=status, objects={"": None}, external_ids=[call.body["Id"]]
                 )
-            throttled = status == 429 or bool(codes & THROTTLE_CODES)
+            is_throttled = status == 429 or bool(codes & THROTTLE_CODES)
             return Answer(
                 ok=False,
                 status=status,
                 error=text,
-                throttled=throttled,
+                throttled=is_throttled,
                 retry_after=retry_after(response),
                 gone=NOT_FOUND in codes and call.action in ("update", "read"),
                 stale=STALE in codes and call.action == "update",
             )
         if status == 429:
-            return Answer(
-                ok=False,
-                status=status,
-                error=status_error(response),
-                throttled=True,
-                retry_after=retry_after(response),
-            )
+            return throttled(response)
         entry = data.get("JournalEntry") if isinstance(data, dict) else None
         if not 200 <= status < 300 or not isinstance(entry, dict) or not entry.get("Id"):
             return Answer(ok=False, status=status, error=status_error(response))

@@ -14,11 +14,10 @@ from .base import (
     Mapper,
     amount,
     call_idempotency_key,
-    content_split,
+    payment_shares,
     response_json,
-    retry_after,
     status_error,
-    unpaid_problem,
+    throttled,
 )
 
 PATH = "v3.1/other_payments"
@@ -45,10 +44,7 @@ class SageAdapter(Adapter):
         mapper = Mapper(maps)
         problems: list[str] = []
         payload = {}
-        paid = dict(content["payments"])
-        for method, lines in sorted(content_split(content).items()):
-            if not paid.get(method):
-                continue
+        for method, paid, lines in payment_shares(key, content, problems):
             payment_lines = [
                 {
                     "ledger_account_id": mapper.target("REVENUE_CATEGORY", category),
@@ -61,22 +57,14 @@ class SageAdapter(Adapter):
                 for category, rate, net, tax in lines
                 if net or tax
             ]
-            total = sum(net + tax for _category, _rate, net, tax in lines)
-            if total != paid[method]:
-                problems.append(
-                    f"{key}: the {method} lines add up to {amount(total)}, "
-                    f"not the payment's {amount(paid[method])}"
-                )
             payload[method] = {
                 "transaction_type_id": "OTHER_RECEIPT",
                 "date": content["date"],
                 "bank_account_id": mapper.target("PAYMENT_METHOD", method),
                 "reference": key,
-                "total_amount": amount(paid[method]),
+                "total_amount": amount(paid),
                 "payment_lines": payment_lines,
             }
-        if not problems and (problem := unpaid_problem(key, content)):
-            problems.append(problem)
         return payload, mapper.problems + problems
 
     def calls(
@@ -134,13 +122,7 @@ class SageAdapter(Adapter):
         status = response.status_code
         (part,) = call.parts
         if status == 429:
-            return Answer(
-                ok=False,
-                status=status,
-                error=status_error(response),
-                throttled=True,
-                retry_after=retry_after(response),
-            )
+            return throttled(response)
         if call.action == "delete":
             if 200 <= status < 300 or status == 404:
                 # Gone already (deleted in Sage by hand) is what was asked for.

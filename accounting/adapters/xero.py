@@ -14,11 +14,10 @@ from .base import (
     Mapper,
     amount,
     call_idempotency_key,
-    content_split,
+    payment_shares,
     response_json,
-    retry_after,
     status_error,
-    unpaid_problem,
+    throttled,
 )
 
 PATH = "api.xro/2.0/BankTransactions"
@@ -50,10 +49,7 @@ class XeroAdapter(Adapter):
         mapper = Mapper(maps)
         problems: list[str] = []
         payload = {}
-        paid = dict(content["payments"])
-        for method, lines in sorted(content_split(content).items()):
-            if not paid.get(method):
-                continue
+        for method, _paid, lines in payment_shares(key, content, problems):
             items = [
                 {
                     "Description": category,
@@ -66,12 +62,6 @@ class XeroAdapter(Adapter):
                 for category, rate, net, tax in lines
                 if net or tax
             ]
-            total = sum(net + tax for _category, _rate, net, tax in lines)
-            if total != paid[method]:
-                problems.append(
-                    f"{key}: the {method} lines add up to {amount(total)}, "
-                    f"not the payment's {amount(paid[method])}"
-                )
             payload[method] = {
                 "Type": "RECEIVE",
                 "Contact": {"Name": CONTACT_NAME},
@@ -82,8 +72,6 @@ class XeroAdapter(Adapter):
                 "Status": "AUTHORISED",
                 "LineItems": items,
             }
-        if not problems and (problem := unpaid_problem(key, content)):
-            problems.append(problem)
         return payload, mapper.problems + problems
 
     def calls(
@@ -131,13 +119,7 @@ class XeroAdapter(Adapter):
         status = response.status_code
         data = response_json(response)
         if status == 429:
-            return Answer(
-                ok=False,
-                status=status,
-                error=status_error(response),
-                throttled=True,
-                retry_after=retry_after(response),
-            )
+            return throttled(response)
         if not isinstance(data, dict):
             return Answer(ok=False, status=status, error=status_error(response))
         if not 200 <= status < 300:

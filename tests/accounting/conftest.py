@@ -73,3 +73,34 @@ def _post_order(
 
 def minutes_ago(n: float) -> datetime:
     return timezone.now() - timedelta(minutes=n)
+
+
+REAL_BASE_URLS = {
+    "QUICKBOOKS_ONLINE": "https://quickbooks.api.intuit.com",
+    "XERO": "https://api.xero.com",
+    "SAGE": "https://api.accounting.sage.com",
+}
+
+
+def connected_system(integration_type: str):
+    """A QuickBooks, Xero or Sage accounting integration of the default subscriber at the
+    real system's base URL, with FULL_MAPS, its app's credential, and connected (a grant
+    and a tenant, as Connect stores them)."""
+    from integration_hub.models import Integration
+    from integration_hub.services.credentials import credential_set
+    from tests.factories import AccountingIntegrationFactory, IntegrationFactory, connected
+
+    key_name = f"{integration_type}-app"
+    credential_set(key_name=key_name, client_id="hub-app", client_secret="hub-app-secret")
+    app = IntegrationFactory(
+        kind=Integration.Kind.ACCOUNTING,
+        base_url=REAL_BASE_URLS[integration_type],
+        auth_type=Integration.AuthType.OAUTH2_AUTHORIZATION_CODE,
+        credential_key=key_name,
+    )
+    accounting_integration = AccountingIntegrationFactory(
+        integration_type=integration_type, integration=app
+    )
+    for kind, source, target in FULL_MAPS:
+        accounting_integration.maps.create(kind=kind, source=source, target=target)
+    return connected(accounting_integration)

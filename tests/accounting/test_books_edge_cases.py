@@ -1,6 +1,6 @@
-"""Second reader's findings on the books (DESIGN.md, "Accounting": the books match the point
-of sale; a modified or late order is never booked twice). Each test shows one sequence that
-leaves the receiver's books different from the point of sale."""
+"""Books equal to the point of sale at the edges (DESIGN.md, "Accounting"): summarizeData
+turned on or off, a create whose answer was lost, a run the watchdog gave up on. Each test
+is one sequence that once left the receiver's books different from the point of sale."""
 
 import json
 from decimal import Decimal
@@ -14,7 +14,7 @@ from accounting.services.sync import sync_request
 from integration_hub.models import OrderPayment
 from integration_hub.services.orders import PaymentInput, order_modify
 
-from .conftest import BOOKS_URL
+from .conftest import BOOKS_URL, connected_system
 
 pytestmark = pytest.mark.django_db
 
@@ -89,23 +89,7 @@ SAGE_PAYMENTS = "https://api.accounting.sage.com/v3.1/other_payments"
 
 @pytest.fixture
 def sage(db):
-    from integration_hub.models import Integration
-    from integration_hub.services.credentials import credential_set
-    from tests.factories import AccountingIntegrationFactory, IntegrationFactory, connected
-
-    from .conftest import FULL_MAPS
-
-    credential_set(key_name="SAGE-app", client_id="hub-app", client_secret="hub-app-secret")
-    app = IntegrationFactory(
-        kind=Integration.Kind.ACCOUNTING,
-        base_url="https://api.accounting.sage.com",
-        auth_type=Integration.AuthType.OAUTH2_AUTHORIZATION_CODE,
-        credential_key="SAGE-app",
-    )
-    accounting_integration = AccountingIntegrationFactory(integration_type="SAGE", integration=app)
-    for kind, source, target in FULL_MAPS:
-        accounting_integration.maps.create(kind=kind, source=source, target=target)
-    return connected(accounting_integration)
+    return connected_system("SAGE")
 
 
 class _FakeSage:

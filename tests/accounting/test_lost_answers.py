@@ -1,7 +1,7 @@
-"""A second reading of the books (DESIGN.md, "Accounting": a packet is the current truth for
-its key; a modified or late order is never booked twice). Each test shows one sequence that
-leaves the accounting system's books, or the work of every later Sync, different from what
-the point of sale says."""
+"""Answers lost on the way back (a gateway error, a timeout inside an update) and payments
+that come and go within a key (DESIGN.md, "Accounting": a modified or late order is never
+booked twice). Each test is one sequence that once left the accounting system's books, or
+the work of every later Sync, different from what the point of sale says."""
 
 import json
 import re
@@ -15,7 +15,7 @@ from accounting.services.sync import sync_request
 from integration_hub.models import OrderPayment
 from integration_hub.services.orders import ItemInput, PaymentInput, order_modify
 
-from .conftest import BOOKS_URL, FULL_MAPS
+from .conftest import BOOKS_URL, connected_system
 
 pytestmark = pytest.mark.django_db
 
@@ -36,21 +36,7 @@ def _point_of_sale_total() -> Decimal:
 
 @pytest.fixture
 def sage(db):
-    from integration_hub.models import Integration
-    from integration_hub.services.credentials import credential_set
-    from tests.factories import AccountingIntegrationFactory, IntegrationFactory, connected
-
-    credential_set(key_name="SAGE-app", client_id="hub-app", client_secret="hub-app-secret")
-    app = IntegrationFactory(
-        kind=Integration.Kind.ACCOUNTING,
-        base_url="https://api.accounting.sage.com",
-        auth_type=Integration.AuthType.OAUTH2_AUTHORIZATION_CODE,
-        credential_key="SAGE-app",
-    )
-    accounting_integration = AccountingIntegrationFactory(integration_type="SAGE", integration=app)
-    for kind, source, target in FULL_MAPS:
-        accounting_integration.maps.create(kind=kind, source=source, target=target)
-    return connected(accounting_integration)
+    return connected_system("SAGE")
 
 
 class _FakeSage:
@@ -175,21 +161,7 @@ XERO_TRANSACTIONS = "https://api.xero.com/api.xro/2.0/BankTransactions"
 
 @pytest.fixture
 def xero(db):
-    from integration_hub.models import Integration
-    from integration_hub.services.credentials import credential_set
-    from tests.factories import AccountingIntegrationFactory, IntegrationFactory, connected
-
-    credential_set(key_name="XERO-app", client_id="hub-app", client_secret="hub-app-secret")
-    app = IntegrationFactory(
-        kind=Integration.Kind.ACCOUNTING,
-        base_url="https://api.xero.com",
-        auth_type=Integration.AuthType.OAUTH2_AUTHORIZATION_CODE,
-        credential_key="XERO-app",
-    )
-    accounting_integration = AccountingIntegrationFactory(integration_type="XERO", integration=app)
-    for kind, source, target in FULL_MAPS:
-        accounting_integration.maps.create(kind=kind, source=source, target=target)
-    return connected(accounting_integration)
+    return connected_system("XERO")
 
 
 class _FakeXero:

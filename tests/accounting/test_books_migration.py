@@ -1,7 +1,7 @@
-"""Second reader's finding on migration 0005_books: before it, a summarised packet carried
-only the orders of its record's window (an increment); the backfill makes a key's last
-packet its current truth whatever its state, so a Resend sends an old increment as the
-key's full totals and the receiver replaces the day with it."""
+"""Migration 0005_books: before it, a summarised packet carried only the orders of its
+record's window (an increment). No such packet may become its key's truth (a Resend would
+replace the day with one window of it): the next Sync recomputes the key from every order
+under it."""
 
 import json
 from datetime import date
