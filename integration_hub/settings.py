@@ -48,6 +48,8 @@ OUTBOUND_ALLOW_PRIVATE_NETWORKS = env.bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", de
 OUTBOUND_REQUIRE_HTTPS = env.bool("OUTBOUND_REQUIRE_HTTPS", default=not DEBUG)
 OUTBOUND_TIMEOUT_SECONDS = 15
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# The public base URL: OpenID redirect URIs are built on it (registered with each provider).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

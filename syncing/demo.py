@@ -45,7 +45,8 @@ def syncing_demo_setup(*, base_url: str = "http://127.0.0.1:8000", username: str
     """Idempotent; needs the sandbox (SANDBOX_ENABLED). Returns the demo connection."""
     integration = demo_integration_ensure(base_url=base_url)
     user = get_user_model().objects.get(username=username)
-    identity_verify(user=user, personal_number=DEMO_PERSONAL_NUMBER)
+    # Anna Lind's number, verified (as BankID would) for the simulator's organisation only.
+    identity_verify(user=user, personal_number=DEMO_PERSONAL_NUMBER, integration=integration)
     connection = Connection.objects.filter(user=user, integration=integration).first()
     if connection is None:
         return connection_create(

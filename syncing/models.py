@@ -7,25 +7,64 @@ from django.db.models import Q
 from integration_hub.models import Integration, TimeStampedModel
 
 
+class IdentityProvider(TimeStampedModel):
+    """An OpenID Connect provider a System Admin trusts to verify emails (DESIGN.md,
+    "Connections and inbound sync"): the hub is registered with it as a client whose id and
+    secret live in the credential store. An email it verifies counts for the integrations it
+    is trusted for, or for all of them."""
+
+    name = models.CharField(max_length=100, unique=True)
+    discovery_url = models.URLField(
+        max_length=2000,
+        help_text="The provider's /.well-known/openid-configuration address.",
+    )
+    credential = models.OneToOneField(
+        "integration_hub.Credential", on_delete=models.PROTECT, related_name="+"
+    )
+    is_trusted_for_all = models.BooleanField(
+        default=False, help_text="Its emails count for every Organisation Kit integration."
+    )
+    integrations = models.ManyToManyField(
+        Integration,
+        blank=True,
+        related_name="+",
+        help_text="The integrations its emails count for (ignored when trusted for all).",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VerifiedIdentityQuerySet(models.QuerySet):
+    def valid_for(self, integration):
+        """The identities some verification of which counts for `integration`: BankID at it,
+        a System Admin for it or for all, or an identity provider trusted for it or all."""
+        return self.filter(
+            pk__in=IdentityVerification.objects.valid_for(integration).values("identity")
+        )
+
+
 class VerifiedIdentity(TimeStampedModel):
     """A personal number or email that this hub user has proven is theirs (reference 001:
-    the account must be correctly attributed to the user)."""
+    the account must be correctly attributed to the user). Its verifications say who
+    verified it, and so which integrations it counts for."""
 
     class Kind(models.TextChoices):
         PERSONAL_NUMBER = "PERSONAL_NUMBER", "Personal number"
         EMAIL = "EMAIL", "Email"
-
-    class Method(models.TextChoices):
-        BANKID = "BANKID", "BankID"
-        ADMIN = "ADMIN", "Verified by a System Admin"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verified_identities"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     value = models.CharField(max_length=254)
-    method = models.CharField(max_length=10, choices=Method.choices)
+    # The latest verification's time.
     verified_at = models.DateTimeField()
+
+    objects = VerifiedIdentityQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
@@ -38,6 +77,84 @@ class VerifiedIdentity(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.user}"
+
+
+class IdentityVerificationQuerySet(models.QuerySet):
+    def valid_for(self, integration):
+        return self.filter(
+            Q(method=IdentityVerification.Method.BANKID, integration=integration)
+            | Q(method=IdentityVerification.Method.ADMIN, integration=integration)
+            | Q(method=IdentityVerification.Method.ADMIN, integration__isnull=True)
+            | Q(method=IdentityVerification.Method.OPENID, provider__is_trusted_for_all=True)
+            | Q(method=IdentityVerification.Method.OPENID, provider__integrations=integration)
+        )
+
+
+class IdentityVerification(TimeStampedModel):
+    """Who verified an identity, and so for which integrations it counts (DESIGN.md): the
+    BankID of one integration (for that integration), an identity provider (for the
+    integrations it is trusted for), or a System Admin (for one integration, or for all when
+    `integration` is empty)."""
+
+    class Method(models.TextChoices):
+        BANKID = "BANKID", "BankID"
+        OPENID = "OPENID", "OpenID Connect"
+        ADMIN = "ADMIN", "A System Admin"
+
+    identity = models.ForeignKey(
+        VerifiedIdentity, on_delete=models.CASCADE, related_name="verifications"
+    )
+    method = models.CharField(max_length=10, choices=Method.choices)
+    integration = models.ForeignKey(
+        Integration, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    provider = models.ForeignKey(
+        IdentityProvider,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="verifications",
+    )
+    verified_at = models.DateTimeField()
+
+    objects = IdentityVerificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(method="BANKID", integration__isnull=False, provider__isnull=True)
+                    | Q(method="OPENID", integration__isnull=True, provider__isnull=False)
+                    | Q(method="ADMIN", provider__isnull=True)
+                ),
+                name="syncing_verification_verifier_matches_method",
+            ),
+            models.UniqueConstraint(
+                fields=["identity", "method", "integration"],
+                condition=Q(integration__isnull=False),
+                name="syncing_verification_unique_per_integration",
+            ),
+            models.UniqueConstraint(
+                fields=["identity", "provider"],
+                condition=Q(provider__isnull=False),
+                name="syncing_verification_unique_per_provider",
+            ),
+            models.UniqueConstraint(
+                fields=["identity"],
+                condition=Q(method="ADMIN", integration__isnull=True),
+                name="syncing_verification_unique_for_all",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.identity} by {self.get_method_display()}"
+
+    @property
+    def is_for_all(self) -> bool:
+        if self.method == self.Method.ADMIN:
+            return self.integration_id is None
+        return self.method == self.Method.OPENID and self.provider.is_trusted_for_all
 
 
 class BankIdOrder(TimeStampedModel):

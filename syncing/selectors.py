@@ -1,5 +1,6 @@
 """Reads of inbound sync: a user's own connections, queues, events and mirrored accounts."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
@@ -15,11 +16,13 @@ from .models import (
     Connection,
     Event,
     EventQueue,
+    IdentityVerification,
     Location,
     Notification,
     Product,
     Service,
     SyncJob,
+    VerifiedIdentity,
 )
 
 
@@ -38,6 +41,55 @@ def organisation_kit_integrations() -> QuerySet[Integration]:
     return Integration.objects.filter(
         kind=Integration.Kind.ORGANISATION_KIT, enabled=True
     ).order_by("name")
+
+
+@dataclass(frozen=True)
+class IdentityValidity:
+    """A verified identity with whom it was verified by and what it counts for: every
+    integration, or those listed."""
+
+    identity: VerifiedIdentity
+    verifications: list[IdentityVerification]
+    is_for_all: bool
+    integrations: list[Integration]
+
+    def is_valid_for(self, integration_id: int) -> bool:
+        return self.is_for_all or any(i.pk == integration_id for i in self.integrations)
+
+
+def identities_with_verifications(*, user) -> QuerySet[VerifiedIdentity]:
+    """The user's identities with their verifications prefetched (a fixed number of
+    queries), for `identity_validity`."""
+    verifications = IdentityVerification.objects.select_related(
+        "integration", "provider"
+    ).prefetch_related("provider__integrations")
+    return (
+        VerifiedIdentity.objects.filter(user=user)
+        .prefetch_related(Prefetch("verifications", queryset=verifications))
+        .order_by("kind", "value")
+    )
+
+
+def identity_validity(identity: VerifiedIdentity) -> IdentityValidity:
+    """What an identity of `identities_with_verifications` counts for."""
+    found = list(identity.verifications.all())
+    integrations = {}
+    for verification in found:
+        if verification.integration is not None:
+            integrations[verification.integration.pk] = verification.integration
+        if verification.provider is not None and not verification.provider.is_trusted_for_all:
+            integrations.update({i.pk: i for i in verification.provider.integrations.all()})
+    return IdentityValidity(
+        identity=identity,
+        verifications=found,
+        is_for_all=any(v.is_for_all for v in found),
+        integrations=sorted(integrations.values(), key=lambda i: (i.name, i.pk)),
+    )
+
+
+def identities_with_validity(*, user) -> list[IdentityValidity]:
+    """The user's identities, each with what it is valid for."""
+    return [identity_validity(i) for i in identities_with_verifications(user=user)]
 
 
 def connection_list(*, user) -> QuerySet[Connection]:

@@ -2,9 +2,16 @@
 
 from django.urls import path
 
-from .views import connections, live, notifications
+from .views import connections, identities, live, notifications
 
 urlpatterns = [
+    path("identities/", identities.identities, name="identities"),
+    path("identities/verify/email/", identities.email_verify, name="email-verify"),
+    path(
+        "identities/verify/email/callback",
+        identities.email_verify_callback,
+        name="email-verify-callback",
+    ),
     path("connections/new/", connections.connection_new, name="connection-new"),
     path("connections/bankid/simulate/", connections.bankid_simulate, name="bankid-simulate"),
     path("connections/sync/", connections.connections_sync_all, name="connections-sync-all"),

@@ -96,12 +96,28 @@ class OrganisationKitIntegrationFactory(IntegrationFactory):
 class VerifiedIdentityFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "syncing.VerifiedIdentity"
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     kind = "PERSONAL_NUMBER"
     value = "198001011234"
-    method = "ADMIN"
     verified_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def verified_for(identity, create, extracted, **kwargs):
+        """Verified by a System Admin for every integration, unless `verified_for` names the
+        integration (BankID there) it counts for; `verified_for=()` leaves it unverified
+        anywhere (verifications added by the test)."""
+        if not create or extracted == ():
+            return
+        from syncing.models import IdentityVerification
+
+        IdentityVerification.objects.create(
+            identity=identity,
+            method="BANKID" if extracted is not None else "ADMIN",
+            integration=extracted,
+            verified_at=identity.verified_at,
+        )
 
 
 class OAuthGrantFactory(factory.django.DjangoModelFactory):

@@ -3,7 +3,7 @@
 
 from contextlib import contextmanager
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import IsAuthenticated
@@ -15,8 +15,9 @@ from integration_hub.api.ids import ID_MAXIMUM
 from integration_hub.api.pagination import paginated_response
 from integration_hub.api.strict_types import StrictTypesMixin
 
-from ..models import VerifiedIdentity
+from ..models import IdentityVerification, VerifiedIdentity
 from ..organisation_kit import PartnerError
+from ..selectors import identities_with_verifications, identity_validity
 from ..services.connections import integration_connectable
 from ..services.identities import (
     IdentityFlowFailed,
@@ -46,10 +47,48 @@ class PartnerUnavailable(APIException):
     default_code = "partner_error"
 
 
+class VerificationOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IdentityVerification
+        fields = ["method", "integration", "provider", "verified_at"]
+
+
 class IdentityOutputSerializer(serializers.ModelSerializer):
+    """An identity, who verified it, and what it counts for: every Organisation Kit
+    integration (`validForAll`) or those of `validFor`."""
+
+    verifications = serializers.SerializerMethodField()
+    valid_for_all = serializers.SerializerMethodField()
+    valid_for = serializers.SerializerMethodField()
+
     class Meta:
         model = VerifiedIdentity
-        fields = ["id", "kind", "value", "method", "verified_at"]
+        fields = [
+            "id",
+            "kind",
+            "value",
+            "verified_at",
+            "verifications",
+            "valid_for_all",
+            "valid_for",
+        ]
+
+    def _validity(self, identity):
+        cache = self.context.setdefault("validity", {})
+        if identity.pk not in cache:
+            cache[identity.pk] = identity_validity(identity)
+        return cache[identity.pk]
+
+    @extend_schema_field(VerificationOutputSerializer(many=True))
+    def get_verifications(self, identity):
+        return VerificationOutputSerializer(self._validity(identity).verifications, many=True).data
+
+    def get_valid_for_all(self, identity) -> bool:
+        return self._validity(identity).is_for_all
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_valid_for(self, identity):
+        return [integration.pk for integration in self._validity(identity).integrations]
 
 
 class BankIdStartInputSerializer(StrictTypesMixin, serializers.Serializer):
@@ -100,7 +139,7 @@ class IdentityListApi(APIView):
         },
     )
     def get(self, request):
-        identities = VerifiedIdentity.objects.filter(user=request.user).order_by("id")
+        identities = identities_with_verifications(user=request.user).order_by("id")
         return paginated_response(
             request, identities, view=self, serializer_class=IdentityOutputSerializer
         )

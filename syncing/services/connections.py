@@ -42,7 +42,11 @@ def integration_connectable(*, integration_id: int) -> Integration:
     return integration
 
 
-def _identity_pick(*, user, personal_number: str | None, email: str | None) -> VerifiedIdentity:
+def _identity_pick(
+    *, user, integration: Integration, personal_number: str | None, email: str | None
+) -> VerifiedIdentity:
+    """The user's identity to connect to `integration` with: only one verified for it counts
+    (DESIGN.md: an identity verified at one organisation opens nothing at another)."""
     identities = VerifiedIdentity.objects.filter(user=user)
     if personal_number:
         kind, value = VerifiedIdentity.Kind.PERSONAL_NUMBER, personal_number
@@ -50,15 +54,23 @@ def _identity_pick(*, user, personal_number: str | None, email: str | None) -> V
         kind, value = VerifiedIdentity.Kind.EMAIL, email
     else:
         # Omitted: the user's verified identity, a personal number first (reference 001).
-        identity = identities.order_by("-kind", "id").first()
+        identity = identities.valid_for(integration).order_by("-kind", "id").first()
         if identity is None:
-            raise IdentityNotVerified("You have no verified identity.")
+            raise IdentityNotVerified(
+                f"You have no identity verified for {integration.name}: verify your personal "
+                "number with its BankID, or your email with a provider it trusts."
+            )
         return identity
     identity = identities.filter(
         kind=kind, value=identity_normalise(kind=kind, value=value)
     ).first()
     if identity is None:
         raise IdentityNotVerified("That identity is not one you have verified.")
+    if not identities.valid_for(integration).filter(pk=identity.pk).exists():
+        raise IdentityNotVerified(
+            f"That identity is not verified for {integration.name}: verify it with its "
+            "BankID, or with an identity provider it trusts."
+        )
     return identity
 
 
@@ -75,7 +87,9 @@ def connection_create(
     """Create the connection (or return the existing one for that integration and identity)
     with its channels and the user's default queue, and queue its initial sync."""
     integration = integration_connectable(integration_id=integration_id)
-    identity = _identity_pick(user=user, personal_number=personal_number, email=email)
+    identity = _identity_pick(
+        user=user, integration=integration, personal_number=personal_number, email=email
+    )
     connection, created = Connection.objects.get_or_create(
         user=user, integration=integration, identity=identity, defaults={"auto_sync": auto_sync}
     )

@@ -1,5 +1,7 @@
-"""Verified identities: by a System Admin from the shell, or through the integration's
-BankID flow (reference 001: personal number from a completed BankID collect)."""
+"""Verified identities, each bound to whom it was verified for (DESIGN.md, "Connections and
+inbound sync"): by a System Admin from the shell, through an integration's BankID flow
+(reference 001: personal number from a completed BankID collect), or through an identity
+provider's OpenID Connect flow (syncing/openid.py)."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -7,8 +9,10 @@ from django.utils import timezone
 from integration_hub.models import Integration
 from integration_hub.services.audit import audit_record
 
-from ..models import BankIdOrder, VerifiedIdentity
+from ..models import BankIdOrder, IdentityProvider, IdentityVerification, VerifiedIdentity
 from ..organisation_kit import OrganisationKitClient, PartnerError
+
+Method = IdentityVerification.Method
 
 
 class IdentityFlowFailed(Exception):
@@ -28,26 +32,51 @@ def identity_verify(
     user,
     personal_number: str | None = None,
     email: str | None = None,
-    method: str = VerifiedIdentity.Method.ADMIN,
+    method: str = Method.ADMIN,
+    integration: Integration | None = None,
+    provider: IdentityProvider | None = None,
     acting_user=None,
 ) -> VerifiedIdentity:
-    """Record that `user` holds this personal number or email (idempotent)."""
+    """Record that `user` holds this personal number or email, verified by `method`: BankID
+    at `integration`, the identity `provider`, or a System Admin for `integration` (None: for
+    every integration). Idempotent; a repeat only refreshes the time."""
     if bool(personal_number) == bool(email):
         raise ValueError("Give exactly one of personal_number or email.")
+    if method == Method.BANKID and integration is None:
+        raise ValueError("BankID verifies for the integration it ran at.")
+    if (method == Method.OPENID) != (provider is not None) or (
+        method == Method.OPENID and integration is not None
+    ):
+        raise ValueError("An OpenID verification names its provider, and only it does.")
     kind = VerifiedIdentity.Kind.PERSONAL_NUMBER if personal_number else VerifiedIdentity.Kind.EMAIL
     value = identity_normalise(kind=kind, value=personal_number or email)
-    identity, created = VerifiedIdentity.objects.get_or_create(
-        user=user,
-        kind=kind,
-        value=value,
-        defaults={"method": method, "verified_at": timezone.now()},
+    now = timezone.now()
+    identity, _ = VerifiedIdentity.objects.get_or_create(
+        user=user, kind=kind, value=value, defaults={"verified_at": now}
     )
+    verification, created = IdentityVerification.objects.get_or_create(
+        identity=identity,
+        method=method,
+        integration=integration,
+        provider=provider,
+        defaults={"verified_at": now},
+    )
+    if not created:
+        verification.verified_at = now
+        verification.save(update_fields=["verified_at", "updated_at"])
+    identity.verified_at = now
+    identity.save(update_fields=["verified_at", "updated_at"])
     if created:
         audit_record(
             actor=acting_user,
             action="identity.verified",
             target=str(user),
-            details={"kind": kind, "method": method},
+            details={
+                "kind": kind,
+                "method": method,
+                "integration": integration.pk if integration else None,
+                "provider": provider.pk if provider else None,
+            },
         )
     return identity
 
@@ -95,4 +124,6 @@ def identity_bankid_collect(
     signed = identity_normalise(kind=VerifiedIdentity.Kind.PERSONAL_NUMBER, value=personal_number)
     if signed != order.personal_number:
         raise IdentityFlowFailed("BankID was signed for another personal number.")
-    return identity_verify(user=user, personal_number=signed, method=VerifiedIdentity.Method.BANKID)
+    return identity_verify(
+        user=user, personal_number=signed, method=Method.BANKID, integration=integration
+    )

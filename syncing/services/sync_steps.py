@@ -260,8 +260,14 @@ class StepRunner:
 
 def account_users_replace(*, account: Account, entries: list[dict], user) -> Account:
     """Inside a transaction: the account's mirrored users as the partner lists them, and the
-    hub user's role on it from the entries matching one of their verified identities."""
-    identities = list(user.verified_identities.values_list("kind", "value"))
+    hub user's role on it from the entries matching one of their identities verified for
+    the account's integration (an email against `emailAddress`, a personal number against
+    `personalNumber`)."""
+    identities = list(
+        VerifiedIdentity.objects.filter(user=user)
+        .valid_for(account.connection.integration_id)
+        .values_list("kind", "value")
+    )
     emails = {v for k, v in identities if k == VerifiedIdentity.Kind.EMAIL}
     numbers = {v for k, v in identities if k == VerifiedIdentity.Kind.PERSONAL_NUMBER}
     account.users.all().delete()

@@ -20,13 +20,14 @@ from integration_hub.outbound import OutboundError
 from integration_hub.services.errors import IntegrationDisabled
 from integration_hub.views import safe_next, wants_json
 
-from ..models import SyncJob, VerifiedIdentity
+from ..models import IdentityProvider, SyncJob, VerifiedIdentity
 from ..organisation_kit import OrganisationKitClient, PartnerError
 from ..selectors import (
     connection_accounts,
     connection_of,
     connection_resource,
     connections_with_last_sync,
+    identities_with_validity,
     organisation_kit_integrations,
     queue_position,
 )
@@ -43,12 +44,29 @@ from .live import partner_problem
 PERSONAL_NUMBER = r"^[0-9]{10,12}$"
 
 
+class IdentitySelect(forms.Select):
+    """Each identity says which organisations it counts for (`data-valid-for`: ids, or
+    "all"), so that the page offers only those valid for the organisation chosen."""
+
+    valid_for: dict[int, str] = {}
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        identity_id = getattr(value, "value", value)
+        if identity_id in self.valid_for:
+            option["attrs"]["data-valid-for"] = self.valid_for[identity_id]
+        return option
+
+
 class ConnectionForm(forms.Form):
     integration = forms.ModelChoiceField(queryset=Integration.objects.none(), label="Organisation")
     identity = forms.ModelChoiceField(
         queryset=VerifiedIdentity.objects.none(),
         label="Connect as",
-        help_text="One of your verified identities: the organisation finds your accounts by it.",
+        help_text=(
+            "One of your identities verified for that organisation: it finds your accounts by it."
+        ),
+        widget=IdentitySelect(attrs={"data-identity-select": ""}),
     )
     auto_sync = forms.BooleanField(
         required=False, initial=True, label="Sync automatically every day"
@@ -57,10 +75,26 @@ class ConnectionForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["integration"].queryset = organisation_kit_integrations()
+        self.validity = {entry.identity.pk: entry for entry in identities_with_validity(user=user)}
         self.fields["identity"].queryset = VerifiedIdentity.objects.filter(user=user)
         self.fields["identity"].label_from_instance = lambda identity: (
             f"{identity.get_kind_display()} {identity.value}"
         )
+        self.fields["identity"].widget.valid_for = {
+            pk: "all" if entry.is_for_all else " ".join(str(i.pk) for i in entry.integrations)
+            for pk, entry in self.validity.items()
+        }
+
+    def clean(self):
+        data = super().clean()
+        integration, identity = data.get("integration"), data.get("identity")
+        if integration and identity and not self.validity[identity.pk].is_valid_for(integration.pk):
+            self.add_error(
+                "identity",
+                f"That identity is not verified for {integration.name}: verify it with its "
+                "BankID, or with an identity provider it trusts.",
+            )
+        return data
 
 
 class BankIdForm(forms.Form):
@@ -126,6 +160,7 @@ def connection_new(request):
             "bankid_form": bankid_form,
             "order": order,
             "has_identity": form.fields["identity"].queryset.exists(),
+            "has_providers": IdentityProvider.objects.exists(),
             "has_organisation": form.fields["integration"].queryset.exists(),
             "sandbox": settings.SANDBOX_ENABLED,
         },

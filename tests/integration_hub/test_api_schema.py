@@ -199,9 +199,9 @@ def owner_world(owner):
         user=owner,
         kind="PERSONAL_NUMBER",
         value="198001011234",
-        method="ADMIN",
         verified_at=accounting.created_at,
     )
+    identity.verifications.create(method="ADMIN", verified_at=accounting.created_at)
     connection = Connection.objects.create(
         user=owner, integration=OrganisationKitIntegrationFactory(), identity=identity
     )

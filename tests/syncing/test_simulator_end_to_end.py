@@ -43,11 +43,11 @@ def test_the_bankid_flow_of_the_simulator_verifies_a_personal_number(demo, live_
     kit.outbound.post("bankid/complete", json={"orderRef": order_ref}).raise_for_status()
     identity = identity_bankid_collect(user=user, integration=integration, order_ref=order_ref)
 
-    assert (identity.kind, identity.value, identity.method) == (
-        "PERSONAL_NUMBER",
-        "199002023456",
-        "BANKID",
-    )
+    assert (identity.kind, identity.value) == ("PERSONAL_NUMBER", "199002023456")
+    # Verified by that organisation's BankID, so for that organisation only.
+    assert [(v.method, v.integration) for v in identity.verifications.all()] == [
+        ("BANKID", integration)
+    ]
 
 
 def test_only_the_user_who_started_a_bankid_order_may_collect_it(demo):

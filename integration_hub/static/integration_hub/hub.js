@@ -297,8 +297,33 @@
     setTimeout(collect, delay);
   }
 
+  // The connect form offers only the identities verified for the organisation chosen
+  // (each option's data-valid-for: organisation ids, or "all"); the server checks it too.
+  function identityChoices(select) {
+    const organisation = select.form && select.form.querySelector("select[name=integration]");
+    if (!organisation) return;
+    const none = select.form.querySelector("[data-identity-none]");
+    const apply = () => {
+      let firstValid = null;
+      for (const option of select.options) {
+        if (!option.value) continue;
+        const validFor = (option.dataset.validFor || "").split(" ");
+        const valid = validFor.includes("all") || validFor.includes(organisation.value);
+        option.hidden = !valid;
+        option.disabled = !valid;
+        if (valid && !firstValid) firstValid = option;
+      }
+      const chosen = select.selectedOptions[0];
+      if (!chosen || chosen.disabled || !chosen.value) select.value = firstValid ? firstValid.value : "";
+      if (none) none.hidden = Boolean(firstValid) || !organisation.value;
+    };
+    organisation.addEventListener("change", apply);
+    apply();
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     fillTimes(document);
+    document.querySelectorAll("select[data-identity-select]").forEach(identityChoices);
     const queueWatchers = new Map();
     document.querySelectorAll("[data-event-queue]").forEach((root) => queueWatchers.set(root, eventQueueWatcher(root)));
     const accountingWatchers = new Map();
