@@ -172,11 +172,14 @@ def test_an_email_the_provider_verified_becomes_an_identity_for_the_organisation
     assert params["client_id"] == CLIENT_ID
     assert params["redirect_uri"] == f"{SITE}/identities/verify/email/callback"
     assert params["code_challenge_method"] == "S256"
-    assert params["state"] and params["nonce"] and params["state"] != params["nonce"]
+    assert params["state"]
+    assert params["nonce"]
+    assert params["state"] != params["nonce"]
 
     response = come_back(as_user, fake, params)
 
-    assert response.status_code == 302 and response["Location"] == "/connections/new/"
+    assert response.status_code == 302
+    assert response["Location"] == "/connections/new/"
     assert "Example ID verified your email ada@example.com" in page_messages(as_user, response)
     identity = VerifiedIdentity.objects.get(user=user)
     assert (identity.kind, identity.value) == ("EMAIL", "ada@example.com")
@@ -228,7 +231,8 @@ def test_an_id_token_that_does_not_hold_verifies_nothing(as_user, user, idp, fak
 
     assert response.status_code == 302
     page = page_messages(as_user, response)
-    assert "Email not verified" in page and why in page.replace("&quot;", '"')
+    assert "Email not verified" in page
+    assert why in page.replace("&quot;", '"')
     assert verified_emails(user) == []
 
 
