@@ -225,10 +225,32 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 0.5
 
+# The sandbox's OpenID provider signs its ID tokens (RS256) with this key. `make run` writes one
+# into .env on one line with \n escapes (integration_hub.envfile). Unset, OpenID Connect stays
+# off: /sandbox/oidc/ answers 404 and the demo offers no "Verify with Sandbox ID". Every process
+# (web server, cluster) must read the same key, so none is ever generated at start-up.
+OIDC_RSA_PRIVATE_KEY = env.str("OIDC_RSA_PRIVATE_KEY", default="", multiline=True)
+
 OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
-    "SCOPES": {"receive": "Deliver messages to the sandbox receiver"},
+    "SCOPES": {
+        "receive": "Deliver messages to the sandbox receiver",
+        "openid": "Sign you in with your Integration Hub account",
+        "email": "Your email address",
+    },
+    # The receiver's client credentials grant asks for no scope and gets this one.
     "DEFAULT_SCOPES": ["receive"],
+    "PKCE_REQUIRED": True,
+    # PKCE with S256 only: a "plain" challenge is refused. No implicit or password grant
+    # either: the sandbox's clients use the code and client credentials grants.
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "OIDC_ENABLED": SANDBOX_ENABLED and bool(OIDC_RSA_PRIVATE_KEY),
+    "OIDC_RSA_PRIVATE_KEY": OIDC_RSA_PRIVATE_KEY,
+    # The issuer is the site the request came to plus /sandbox/oidc, so the discovery document
+    # and the ID tokens agree on whichever address the hub is reached by.
+    "OAUTH2_VALIDATOR_CLASS": "integration_hub.sandbox.oidc.SandboxOidcValidator",
 }
 
 LOGGING = {

@@ -6,6 +6,8 @@ suite on PostgreSQL and Redis.
 
 import os
 
+from integration_hub.envfile import rsa_private_key_pem
+
 os.environ.setdefault("ENV_FILE", os.devnull)
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault(
@@ -16,6 +18,10 @@ os.environ.setdefault(
 os.environ.setdefault("OUTBOUND_ALLOW_PRIVATE_NETWORKS", "true")
 os.environ.setdefault("OUTBOUND_REQUIRE_HTTPS", "false")
 os.environ.setdefault("SANDBOX_ENABLED", "true")
+# The sandbox OpenID provider's signing key: generated once per test run, here, and put in the
+# environment, so that the processes a test starts (a cluster) inherit this same key.
+if not os.environ.get("OIDC_RSA_PRIVATE_KEY"):
+    os.environ["OIDC_RSA_PRIVATE_KEY"] = rsa_private_key_pem()
 
 from integration_hub.settings import *  # noqa: F403
 from integration_hub.settings import BASE_DIR, DATABASES

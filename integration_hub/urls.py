@@ -43,4 +43,7 @@ urlpatterns = [
 handler404 = "integration_hub.views.not_found"
 
 if settings.SANDBOX_ENABLED:
+    if settings.OAUTH2_PROVIDER["OIDC_ENABLED"]:
+        # Top level, not inside "sandbox": django-oauth-toolkit reverses "oauth2_provider:...".
+        urlpatterns.append(path("sandbox/oidc/", include("integration_hub.sandbox.oidc_urls")))
     urlpatterns.append(path("sandbox/", include("integration_hub.sandbox.urls")))

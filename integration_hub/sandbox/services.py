@@ -3,6 +3,7 @@ apps registered with its accounting systems."""
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
@@ -15,6 +16,7 @@ from integration_hub.services.integrations import integration_create, integratio
 
 from . import accounting_data
 from .models import AccountingApp, ReceivedRequest, SandboxReceiver
+from .oidc import DISCOVERY_PATH
 
 # Headers that carry credentials are never stored.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
@@ -26,6 +28,7 @@ DEMO_INTEGRATION_NAME = "Sandbox receiver"
 DEMO_CREDENTIAL_MAP = "ce_credentials"
 DEMO_CREDENTIAL_KEY = "sandbox-receiver"
 DEMO_RECEIVER_SLUG = "demo"
+OIDC_APPLICATION_NAME = "Integration Hub (Sandbox ID)"
 
 
 @transaction.atomic
@@ -235,3 +238,43 @@ def sandbox_accounting_integration_ensure(*, system: str, site: str) -> Integrat
     if changed:
         integration = integration_update(integration=integration, **changed)
     return integration
+
+
+@dataclass(frozen=True)
+class SandboxOidcClient:
+    """The hub's client of the sandbox's OpenID provider. `client_secret` is the plaintext of a
+    secret just generated: the provider keeps only its hash."""
+
+    client_id: str
+    client_secret: str
+    discovery_path: str = DISCOVERY_PATH
+
+
+@transaction.atomic
+def sandbox_oidc_client_ensure(*, redirect_uri: str) -> SandboxOidcClient:
+    """Idempotent: the one application "Integration Hub (Sandbox ID)" of the sandbox's OpenID
+    provider (confidential, authorization code, ID tokens signed with RS256, consent asked),
+    with `redirect_uri` added to the ones it has. Its secret is new on every call: the caller
+    stores it."""
+    Application = get_application_model()
+    application = (
+        Application.objects.select_for_update()
+        .filter(name=OIDC_APPLICATION_NAME)
+        .order_by("pk")
+        .first()
+    )
+    if application is None:
+        application = Application(name=OIDC_APPLICATION_NAME)
+    application.client_type = Application.CLIENT_CONFIDENTIAL
+    application.authorization_grant_type = Application.GRANT_AUTHORIZATION_CODE
+    application.algorithm = Application.RS256_ALGORITHM
+    application.skip_authorization = False
+    application.hash_client_secret = True
+    redirect_uris = application.redirect_uris.split()
+    if redirect_uri not in redirect_uris:
+        redirect_uris.append(redirect_uri)
+    application.redirect_uris = " ".join(redirect_uris)
+    secret = generate_client_secret()
+    application.client_secret = secret  # hashed by save()
+    application.save()
+    return SandboxOidcClient(client_id=application.client_id, client_secret=secret)
