@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from django.conf import settings
 from django.core.cache import cache
 from joserfc import jwt
 from joserfc.errors import ClaimError, InvalidKeyIdError, JoseError
@@ -36,6 +37,8 @@ from .models import IdentityProvider
 logger = logging.getLogger("syncing.openid")
 
 SCOPE = "openid email"
+# Registered with every provider as `{SITE_URL}/identities/verify/email/callback`.
+CALLBACK_PATH = "/identities/verify/email/callback"
 # Discovery documents and key sets are kept this long; a key set is fetched again at once
 # when a token names a key it does not hold (a provider rotating its keys).
 METADATA_CACHE_SECONDS = 300
@@ -80,6 +83,10 @@ class OpenIdStart:
 class VerifiedEmail:
     email: str
     subject: str
+
+
+def openid_redirect_uri() -> str:
+    return settings.SITE_URL.rstrip("/") + CALLBACK_PATH
 
 
 def _cache_key(kind: str, url: str) -> str:

@@ -4,7 +4,6 @@ nonce and code verifier stay in the user's session and are used once."""
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest
@@ -14,20 +13,14 @@ from django.utils import timezone
 from integration_hub.views import safe_next
 
 from ..models import IdentityProvider, IdentityVerification
-from ..openid import OpenIdRefused, openid_finish, openid_start
+from ..openid import OpenIdRefused, openid_finish, openid_redirect_uri, openid_start
 from ..selectors import identities_with_validity, organisation_kit_integrations
 from ..services.identities import identity_verify
 
-CALLBACK_PATH = "/identities/verify/email/callback"
 # A flow not finished within this long is forgotten; at most this many are kept per session.
 FLOW_LIFETIME = timedelta(minutes=10)
 FLOWS_KEPT = 5
 SESSION_FLOWS = "openid_flows"
-
-
-def redirect_uri() -> str:
-    """`{site}/identities/verify/email/callback`, as registered with every provider."""
-    return settings.SITE_URL.rstrip("/") + CALLBACK_PATH
 
 
 def _flows_current(request: HttpRequest) -> dict:
@@ -67,7 +60,7 @@ def email_verify(request: HttpRequest):
             messages.error(request, "Choose one of the identity providers below.")
             return redirect(request.get_full_path())
         try:
-            start = openid_start(provider=provider, redirect_uri=redirect_uri())
+            start = openid_start(provider=provider, redirect_uri=openid_redirect_uri())
         except OpenIdRefused as exc:
             messages.error(request, f"Email not verified: {exc}")
             return redirect(request.get_full_path())
@@ -130,7 +123,7 @@ def email_verify_callback(request: HttpRequest):
             code=code,
             code_verifier=flow["code_verifier"],
             nonce=flow["nonce"],
-            redirect_uri=redirect_uri(),
+            redirect_uri=openid_redirect_uri(),
         )
     except OpenIdRefused as exc:
         messages.error(request, f"Email not verified: {exc}")
