@@ -102,7 +102,7 @@ DECLARATIONS = [
     ),
     dashboard.OutcomeSource(name="connections", counts=sync_outcomes),
     dashboard.NavLink(title="Notifications", url_name="notifications", order=10),
-    dashboard.NavLink(title="Identities", url_name="identities", order=20),
+    dashboard.NavLink(title="Identities", url_name="identity-list", order=20),
     # Reference 002's API.
     ContractUrls(prefix="v2.1/", module="syncing.v21_urls"),
     DemoStep(name="connections", run=_demo_connection, order=50, needs_sandbox=True),

@@ -5,7 +5,7 @@ from django.urls import path
 from .views import connections, identities, live, notifications
 
 urlpatterns = [
-    path("identities/", identities.identities, name="identities"),
+    path("identities/", identities.identities, name="identity-list"),
     path("identities/verify/email/", identities.email_verify, name="email-verify"),
     path(
         "identities/verify/email/callback",

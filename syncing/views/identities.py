@@ -48,7 +48,7 @@ def identities(request: HttpRequest):
 @login_required
 def email_verify(request: HttpRequest):
     """A button per identity provider; pressing one (a POST) goes to that provider."""
-    next_url = safe_next(request, fallback="identities")
+    next_url = safe_next(request, fallback="identity-list")
     if request.method == "POST":
         provider_id = request.POST.get("provider", "")
         provider = (

@@ -53,6 +53,8 @@ ACTIONS = {
     ("oauth2_provider.Application", "delete_selected"): {SA, ROOT},
     ("sandbox.ReceivedRequest", "delete_selected"): {SA, ROOT},
     ("sandbox.SandboxReceiver", "delete_selected"): {SA, ROOT},
+    # Where an identity provider's client secret goes is a System Admin decision.
+    ("syncing.IdentityProvider", "delete_selected"): {SA, ROOT},
     # Sync Account in the API, for any user's connections: System Admin and System Config.
     ("syncing.Connection", "sync_now"): {SA, SC, ROOT},
     # Delivering notifications now is running a job now.
