@@ -158,9 +158,12 @@ class IdentityProviderAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["integrations"].queryset = Integration.objects.filter(
-            kind=Integration.Kind.ORGANISATION_KIT
-        ).order_by("name")
+        # A viewer without change permission gets the form without its model fields (the
+        # admin shows them read-only).
+        if "integrations" in self.fields:
+            self.fields["integrations"].queryset = Integration.objects.filter(
+                kind=Integration.Kind.ORGANISATION_KIT
+            ).order_by("name")
         if self.instance.pk:
             self.fields["client_id"].initial = self.instance.credential.client_id
 
