@@ -308,7 +308,8 @@
       for (const option of select.options) {
         if (!option.value) continue;
         const validFor = (option.dataset.validFor || "").split(" ");
-        const valid = validFor.includes("all") || validFor.includes(organisation.value);
+        // No organisation chosen yet: every identity verified somewhere.
+        const valid = validFor.includes("all") || (organisation.value ? validFor.includes(organisation.value) : validFor.some(Boolean));
         option.hidden = !valid;
         option.disabled = !valid;
         if (valid && !firstValid) firstValid = option;
