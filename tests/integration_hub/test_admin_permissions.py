@@ -57,8 +57,6 @@ ACTIONS = {
     ("syncing.IdentityProvider", "delete_selected"): {SA, ROOT},
     # Sync Account in the API, for any user's connections: System Admin and System Config.
     ("syncing.Connection", "sync_now"): {SA, SC, ROOT},
-    # An identity provider decides where its client secret goes: System Admin's.
-    ("syncing.IdentityProvider", "delete_selected"): {SA, ROOT},
     # Delivering notifications now is running a job now.
     ("syncing.Notification", "deliver_now"): {SA, JA, ROOT},
 }
