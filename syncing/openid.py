@@ -116,6 +116,17 @@ def _metadata_parse(body: dict, discovery_url: str) -> ProviderMetadata:
         raise OpenIdRefused(
             f"The discovery document at {url_for_log(discovery_url)} lacks {', '.join(missing)}."
         )
+    # Discovery 1.0 4.3: the issuer is the URL the document was read under, so that one
+    # provider cannot speak for another.
+    suffix = "/.well-known/openid-configuration"
+    if (
+        discovery_url.endswith(suffix)
+        and body["issuer"].rstrip("/") != discovery_url[: -len(suffix)]
+    ):
+        raise OpenIdRefused(
+            f"The discovery document at {url_for_log(discovery_url)} names another issuer "
+            f"({url_for_log(body['issuer'])})."
+        )
     # Never `none` (an unsigned token), whatever the document lists.
     algorithms = tuple(
         alg

@@ -23,7 +23,7 @@ from django.db import transaction
 
 from integration_hub.services.errors import IntegrationDisabled, integration_enabled_guard
 
-from ..models import SyncJob
+from ..models import Connection, SyncJob, VerifiedIdentity
 from ..organisation_kit import OrganisationKitClient, PartnerError
 from .sync_jobs import (
     STEPS_BY_KIND,
@@ -40,6 +40,22 @@ logger = logging.getLogger("syncing")
 
 # A slice ends after the step that passes this, well inside django-q2's task timeout (240 s).
 SLICE_SECONDS = 60.0
+
+
+def _identity_guard(connection: Connection) -> None:
+    """A connection whose identity no longer counts for its integration (the provider that
+    verified it is no longer trusted there, or was removed) syncs nothing: the partner is not
+    asked for anyone's accounts on its word."""
+    is_valid = (
+        VerifiedIdentity.objects.valid_for(connection.integration_id)
+        .filter(pk=connection.identity_id)
+        .exists()
+    )
+    if not is_valid:
+        raise StepFailed(
+            f"The identity of this connection is no longer verified for "
+            f"{connection.integration.name}: connect again with one that is."
+        )
 
 
 def sync_job_run(
@@ -59,6 +75,7 @@ def sync_job_run(
         # The integration as the claim read it: a job queued (or a slice continued) after it
         # was disabled ends here, calling nothing.
         integration_enabled_guard(integration=job.connection.integration)
+        _identity_guard(job.connection)
         kit = kit or OrganisationKitClient.for_integration(job.connection.integration)
         runner = StepRunner(job, kit)
         accounts = None if 1 in remaining else runner.present_accounts()

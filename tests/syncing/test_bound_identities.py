@@ -318,3 +318,24 @@ def test_the_identities_api_and_page_show_what_each_identity_counts_for(
     assert "BankID at Energy Co" in html
     assert "GasID" in html
     assert len(counts_for) == 3
+
+
+def test_a_connection_whose_identity_no_longer_counts_there_syncs_nothing(
+    user, energy, water, partner, connect, tasks
+):
+    trusted = provider("E", energy)
+    identity_verify(user=user, email="anna@x.se", method=OPENID, provider=trusted)
+    connection = connect(user, energy, email="anna@x.se")
+    tasks.run()
+    calls_while_trusted = len(partner.calls)
+    assert calls_while_trusted > 0
+
+    # The System Admin no longer trusts the provider for Energy Co.
+    trusted.integrations.set([water])
+    sync_request(connection=connection, kind="ALL")
+    tasks.run()
+
+    connection.refresh_from_db()
+    assert connection.status == "ERROR"
+    assert "no longer verified for Energy Co" in connection.last_error
+    assert len(partner.calls) == calls_while_trusted  # the partner was not asked

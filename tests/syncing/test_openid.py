@@ -393,3 +393,12 @@ def test_the_client_secret_and_tokens_never_reach_the_page_or_the_log(
         assert secret not in page
         assert secret not in caplog.text
     assert IdentityVerification.objects.filter(method="OPENID").count() == 1
+
+
+def test_a_discovery_document_naming_another_issuer_is_refused(as_user, user, idp, fake):
+    fake.discovery["issuer"] = "https://other-provider.example.com"
+
+    response = as_user.post("/identities/verify/email/", {"provider": idp.pk})
+
+    assert "names another issuer" in page_messages(as_user, response)
+    assert fake.token_requests == []
