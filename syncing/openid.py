@@ -127,11 +127,22 @@ def _metadata_parse(body: dict, discovery_url: str) -> ProviderMetadata:
             f"The discovery document at {url_for_log(discovery_url)} names another issuer "
             f"({url_for_log(body['issuer'])})."
         )
+    # Discovery 1.0 3: both are JSON arrays of strings (a string is not iterated letter by
+    # letter, nor a number met with a TypeError).
+    for name in ("id_token_signing_alg_values_supported", "token_endpoint_auth_methods_supported"):
+        value = body.get(name)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(item, str) for item in value)
+        ):
+            raise OpenIdRefused(
+                f"The discovery document at {url_for_log(discovery_url)}: {name} is not a list "
+                "of strings."
+            )
     # Never `none` (an unsigned token), whatever the document lists.
     algorithms = tuple(
         alg
         for alg in body.get("id_token_signing_alg_values_supported") or []
-        if isinstance(alg, str) and alg.lower() != "none"
+        if alg.lower() != "none"
     )
     if not algorithms:
         raise OpenIdRefused(

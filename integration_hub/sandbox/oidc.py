@@ -24,10 +24,21 @@ def _email_verified(request) -> bool:
     return bool(request.user.email)
 
 
+# The scopes of a person signing in; the receiver's `receive` is for client credentials.
+OPENID_SCOPES = frozenset({"openid", "email"})
+
+
 class SandboxOidcValidator(OAuth2Validator):
     """`email` (lower-cased) and `email_verified`, given with the `email` scope
     (`oidc_claim_scope` of the base class). A user without an address gets no `email` claim
-    and `email_verified: false`."""
+    and `email_verified: false`. The OpenID scopes go only to an application a person signs
+    in to (authorization code), `receive` only to the others."""
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        signs_in = client.authorization_grant_type == client.GRANT_AUTHORIZATION_CODE
+        if any((scope in OPENID_SCOPES) != signs_in for scope in scopes):
+            return False
+        return super().validate_scopes(client_id, scopes, client, request, *args, **kwargs)
 
     def get_additional_claims(self):
         # Without a request argument the claims are listed in the discovery document.

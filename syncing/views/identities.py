@@ -53,7 +53,7 @@ def email_verify(request: HttpRequest):
         provider_id = request.POST.get("provider", "")
         provider = (
             IdentityProvider.objects.select_related("credential").filter(pk=provider_id).first()
-            if provider_id.isdigit() and len(provider_id) < 19
+            if provider_id.isascii() and provider_id.isdigit() and len(provider_id) < 19
             else None
         )
         if provider is None:
