@@ -10,6 +10,7 @@ from integration_hub.system_settings import settings_cache_clear
 
 from .factories import UserFactory
 from .listener import Listener
+from .plugins.db_baseline import DatabaseBaseline, flush_replaced_by
 
 pytest_plugins = ["tests.plugins.markers"]
 
@@ -23,6 +24,16 @@ def page_queries(client, path: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(path).status_code == 200
     return len(queries)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test databases as pytest-django sets them up; each transactional test then ends by
+    putting back the rows migrate left, not by a flush (tests/plugins/db_baseline.py)."""
+    with django_db_blocker.unblock():
+        baselines = {alias: DatabaseBaseline(connections[alias]) for alias in connections}
+    with flush_replaced_by(baselines):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -98,8 +109,9 @@ def _rows_that_migrations_create(request):
     """A transactional test starts from what migrate leaves: roles with their permissions and
     schedules (post_migrate) and the default subscriber and settings version (migration 0002).
 
-    An earlier transactional test flushed the database: the flush re-ran post_migrate but not
-    the data migration (and, after a serialized-rollback test, neither).
+    Transactional tests end by putting those rows back (tests/plugins/db_baseline.py), except
+    one that keeps Django's flush (serialized rollback, available_apps, sequences reset): that
+    flush re-runs post_migrate but not the data migration (after serialized rollback, neither).
     """
     marker = request.node.get_closest_marker("django_db")
     is_transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(

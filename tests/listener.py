@@ -7,6 +7,10 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# `serve_forever(**PROMPT_SHUTDOWN)`: shutdown() waits until the serving loop next looks, by
+# default every 0.5 s, which each test stopping a local server paid.
+PROMPT_SHUTDOWN = {"poll_interval": 0.01}
+
 
 @dataclass
 class Received:
@@ -58,7 +62,9 @@ class Listener:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs=PROMPT_SHUTDOWN, daemon=True
+        ).start()
 
     def close(self):
         self._server.shutdown()

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.listener import PROMPT_SHUTDOWN
+
 
 @dataclass
 class Delivery:
@@ -80,7 +82,9 @@ class LocalReceiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs=PROMPT_SHUTDOWN, daemon=True
+        )
 
     @property
     def base_url(self) -> str:

@@ -59,8 +59,8 @@ def _rows_that_migrations_create(transactional_db) -> None:
     """Each test starts from what migrate leaves: roles with their permissions and schedules
     (post_migrate) and the default subscriber and settings version (migration 0002).
 
-    An earlier transactional test flushed the database: without serialized rollback the flush
-    re-ran post_migrate but not the data migration; with it, the flush ran neither.
+    Transactional tests end by putting those rows back (tests/plugins/db_baseline.py); one that
+    keeps Django's flush instead (serialized rollback, say) leaves post_migrate's rows at most.
     """
     from django.contrib.auth.models import Group
     from django.core.management.sql import emit_post_migrate_signal

@@ -25,6 +25,7 @@ from integration_hub.outbound import (
 )
 from integration_hub.outbound.transport import thread_adapter
 from integration_hub.services.credentials import credential_set
+from tests.listener import PROMPT_SHUTDOWN
 
 pytestmark = pytest.mark.django_db
 
@@ -319,7 +320,7 @@ def local_server_answering_500():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs=PROMPT_SHUTDOWN, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
@@ -421,7 +422,7 @@ def tls_server_for_partner_test(tmp_path):
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.socket = server_context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs=PROMPT_SHUTDOWN, daemon=True)
     thread.start()
     yield {"port": server.server_address[1], "cert_pem": cert_pem, "server_names": server_names}
     server.shutdown()

@@ -14,6 +14,7 @@ from integration_hub.outbound import (
     check_address,
     ensure_success,
 )
+from tests.listener import PROMPT_SHUTDOWN
 
 pytestmark = pytest.mark.django_db
 
@@ -151,7 +152,9 @@ class _LocalServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs=PROMPT_SHUTDOWN, daemon=True
+        )
 
     def __enter__(self):
         self.thread.start()
