@@ -87,6 +87,16 @@ def identity_validity(identity: VerifiedIdentity) -> IdentityValidity:
     )
 
 
+def connection_identity_counts(connection: Connection) -> bool:
+    """Whether the connection's identity still counts for its integration (a provider no
+    longer trusted there, or a removed one, makes it not)."""
+    return (
+        VerifiedIdentity.objects.valid_for(connection.integration_id)
+        .filter(pk=connection.identity_id)
+        .exists()
+    )
+
+
 def identities_with_validity(*, user) -> list[IdentityValidity]:
     """The user's identities, each with what it is valid for."""
     return [identity_validity(i) for i in identities_with_verifications(user=user)]

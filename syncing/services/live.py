@@ -12,8 +12,9 @@ from datetime import date
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from ..models import Account, AccountUser, Connection, Service, VerifiedIdentity
+from ..models import Account, AccountUser, Connection, Service
 from ..organisation_kit import OrganisationKitClient, PartnerError
+from ..selectors import connection_identity_counts
 from .events import event_record
 from .sync_steps import account_users_replace
 
@@ -34,12 +35,7 @@ def _kit(connection: Connection) -> OrganisationKitClient:
     """The partner's client, once the connection's identity still counts for its integration
     (DESIGN.md: an identity counts only for the integrations it was verified for): a provider
     no longer trusted there, or a verification taken back, reads and writes nothing."""
-    is_valid = (
-        VerifiedIdentity.objects.valid_for(connection.integration_id)
-        .filter(pk=connection.identity_id)
-        .exists()
-    )
-    if not is_valid:
+    if not connection_identity_counts(connection):
         raise PermissionDenied(
             f"The identity of this connection is no longer verified for "
             f"{connection.integration.name}: connect again with one that is."

@@ -23,8 +23,9 @@ from django.db import transaction
 
 from integration_hub.services.errors import IntegrationDisabled, integration_enabled_guard
 
-from ..models import Connection, SyncJob, VerifiedIdentity
+from ..models import Connection, SyncJob
 from ..organisation_kit import OrganisationKitClient, PartnerError
+from ..selectors import connection_identity_counts
 from .sync_jobs import (
     STEPS_BY_KIND,
     SyncAbandoned,
@@ -46,12 +47,7 @@ def _identity_guard(connection: Connection) -> None:
     """A connection whose identity no longer counts for its integration (the provider that
     verified it is no longer trusted there, or was removed) syncs nothing: the partner is not
     asked for anyone's accounts on its word."""
-    is_valid = (
-        VerifiedIdentity.objects.valid_for(connection.integration_id)
-        .filter(pk=connection.identity_id)
-        .exists()
-    )
-    if not is_valid:
+    if not connection_identity_counts(connection):
         raise StepFailed(
             f"The identity of this connection is no longer verified for "
             f"{connection.integration.name}: connect again with one that is."
