@@ -4,7 +4,7 @@ failed packets, Connect and Disconnect of QuickBooks, Xero and Sage).
 Owners of the integration's subscriber only, as the API (reference 004)."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,9 +13,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from integration_hub.flow_states import flow_state_keep, flow_state_take
 from integration_hub.views import safe_next, wants_json
 
 from .connect import CALLBACK_PATH, is_connectable
@@ -135,16 +135,6 @@ def _integration_page(accounting_integration: AccountingIntegration):
     return redirect(reverse("accounting-integration", args=[accounting_integration.pk]))
 
 
-def _states_current(request: HttpRequest) -> dict:
-    """The session's connect states that have not expired."""
-    oldest = timezone.now() - CONNECT_STATE_LIFETIME
-    return {
-        state: entry
-        for state, entry in request.session.get(CONNECT_STATES, {}).items()
-        if datetime.fromisoformat(entry["issued_at"]) > oldest
-    }
-
-
 def _connect_refused_page(request: HttpRequest, reason: str):
     return render(request, "accounting/connect_refused.html", {"reason": reason}, status=400)
 
@@ -161,15 +151,17 @@ def connect(request: HttpRequest, accounting_integration_id: int):
     except ValidationError as exc:
         messages.error(request, "Connect refused: " + " ".join(exc.messages))
         return _integration_page(accounting_integration)
-    states = _states_current(request)
-    states[start.state] = {
-        "accounting_integration": accounting_integration.pk,
-        "user": request.user.pk,
-        "code_verifier": start.code_verifier,
-        "redirect_uri": redirect_uri,
-        "issued_at": timezone.now().isoformat(),
-    }
-    request.session[CONNECT_STATES] = states
+    flow_state_keep(
+        request,
+        key=CONNECT_STATES,
+        state=start.state,
+        entry={
+            "accounting_integration": accounting_integration.pk,
+            "code_verifier": start.code_verifier,
+            "redirect_uri": redirect_uri,
+        },
+        lifetime=CONNECT_STATE_LIFETIME,
+    )
     return redirect(start.url)
 
 
@@ -177,12 +169,13 @@ def connect(request: HttpRequest, accounting_integration_id: int):
 def oauth_callback(request: HttpRequest):
     """Where the system sends the Owner back: `state` recognised (and used up) first, then
     the code exchanged and the tenant found."""
-    state = request.GET.get("state", "")
-    states = _states_current(request)
-    entry = states.pop(state, None) if state else None
-    request.session[CONNECT_STATES] = states
-    request.session.save()  # used up now, before the calls below take their time
-    if entry is None or entry["user"] != request.user.pk:
+    entry = flow_state_take(
+        request,
+        key=CONNECT_STATES,
+        state=request.GET.get("state", ""),
+        lifetime=CONNECT_STATE_LIFETIME,
+    )
+    if entry is None:
         return _connect_refused_page(
             request,
             "This answer from the accounting system does not belong to a Connect you started "

@@ -2,34 +2,24 @@
 and verifying an email with an identity provider through OpenID Connect. The flow's state,
 nonce and code verifier stay in the user's session and are used once."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
+from integration_hub.flow_states import flow_state_keep, flow_state_take
 from integration_hub.views import safe_next
 
 from ..models import IdentityProvider, IdentityVerification
 from ..openid import OpenIdRefused, openid_finish, openid_redirect_uri, openid_start
-from ..selectors import identities_with_validity, organisation_kit_integrations
+from ..selectors import identities_with_validity
 from ..services.identities import identity_verify
 
-# A flow not finished within this long is forgotten; at most this many are kept per session.
+# A flow not finished within this long is forgotten.
 FLOW_LIFETIME = timedelta(minutes=10)
-FLOWS_KEPT = 5
 SESSION_FLOWS = "openid_flows"
-
-
-def _flows_current(request: HttpRequest) -> dict:
-    oldest = timezone.now() - FLOW_LIFETIME
-    return {
-        state: flow
-        for state, flow in request.session.get(SESSION_FLOWS, {}).items()
-        if datetime.fromisoformat(flow["started_at"]) > oldest
-    }
 
 
 @login_required
@@ -64,18 +54,18 @@ def email_verify(request: HttpRequest):
         except OpenIdRefused as exc:
             messages.error(request, f"Email not verified: {exc}")
             return redirect(request.get_full_path())
-        flows = _flows_current(request)
-        for state in sorted(flows, key=lambda s: flows[s]["started_at"])[: -FLOWS_KEPT + 1]:
-            del flows[state]
-        flows[start.state] = {
-            "provider": provider.pk,
-            "user": request.user.pk,
-            "nonce": start.nonce,
-            "code_verifier": start.code_verifier,
-            "next": next_url,
-            "started_at": timezone.now().isoformat(),
-        }
-        request.session[SESSION_FLOWS] = flows
+        flow_state_keep(
+            request,
+            key=SESSION_FLOWS,
+            state=start.state,
+            entry={
+                "provider": provider.pk,
+                "nonce": start.nonce,
+                "code_verifier": start.code_verifier,
+                "next": next_url,
+            },
+            lifetime=FLOW_LIFETIME,
+        )
         return redirect(start.url)
     providers = IdentityProvider.objects.prefetch_related("integrations").order_by("name")
     return render(
@@ -84,7 +74,6 @@ def email_verify(request: HttpRequest):
         {
             "providers": providers,
             "next": next_url,
-            "organisations": organisation_kit_integrations(),
         },
     )
 
@@ -93,12 +82,10 @@ def email_verify(request: HttpRequest):
 def email_verify_callback(request: HttpRequest):
     """Where the provider sends the user back: `state` recognised (and used up) first, then
     the code exchanged and the ID token checked; only then is the email verified."""
-    state = request.GET.get("state", "")
-    flows = _flows_current(request)
-    flow = flows.pop(state, None) if state else None
-    request.session[SESSION_FLOWS] = flows
-    request.session.save()  # used up now, before the calls below take their time
-    if flow is None or flow["user"] != request.user.pk:
+    flow = flow_state_take(
+        request, key=SESSION_FLOWS, state=request.GET.get("state", ""), lifetime=FLOW_LIFETIME
+    )
+    if flow is None:
         messages.error(
             request,
             "Email not verified: this answer does not belong to a verification you started "

@@ -402,3 +402,14 @@ def test_a_discovery_document_naming_another_issuer_is_refused(as_user, user, id
 
     assert "names another issuer" in page_messages(as_user, response)
     assert fake.token_requests == []
+
+
+def test_a_session_keeps_only_its_five_latest_flows(as_user, user, idp, fake):
+    first, *_, last = [start(as_user, idp) for _ in range(6)]
+
+    come_back(as_user, fake, first)
+    assert verified_emails(user) == []  # the oldest was forgotten: nothing was exchanged
+    assert fake.token_requests == []
+
+    come_back(as_user, fake, last)
+    assert verified_emails(user) == ["ada@example.com"]
