@@ -124,6 +124,16 @@ DECLARATIONS = [
         max_value=1_440,
     ),
     SettingDefinition(
+        "DataSyncConcurrency",
+        SettingKind.INT,
+        1,
+        CATEGORY,
+        "Lanes one run delivers at once (1: one deliverer, global capture order; above 1: "
+        "a lease per lane, shared with other runs and clusters).",
+        min_value=1,
+        max_value=32,
+    ),
+    SettingDefinition(
         "DataSyncSigningSecret",
         SettingKind.SECRET,
         "",

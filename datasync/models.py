@@ -1,5 +1,5 @@
 """Data Sync tables (reference 003): the pending queues, the progress queue, run history
-and the lease that keeps one run active at a time."""
+and the lane leases that keep one deliverer per lane (DESIGN.md, "Data Sync": lanes)."""
 
 from django.db import models
 
@@ -23,7 +23,8 @@ class QueueRecord(TimeStampedModel):
     customer the record belongs to, so that a customer's records keep their order and are
     purged with it. `capture_order` is the capture number, taken from the one database
     sequence shared by both pending queues (services/queues.capture_number_next) under the
-    customer's row lock: it orders delivery and is the message's `uniqueId`."""
+    customer's row lock: it orders delivery and is the message's `uniqueId`. `lane` (0..63,
+    services/queues.lane_for) follows from the customer, so a customer's records share one."""
 
     object_name = models.CharField(max_length=20, choices=ObjectName.choices)
     unique_id = models.CharField(max_length=64)
@@ -32,6 +33,7 @@ class QueueRecord(TimeStampedModel):
     capture_order = models.BigIntegerField()
     subscriber_id = models.BigIntegerField()
     customer_key = models.CharField(max_length=64, blank=True)
+    lane = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         abstract = True
@@ -88,6 +90,12 @@ class ProgressRecord(QueueRecord):
                 condition=models.Q(is_dead_letter=True),
                 name="ds_progress_dead_letters",
             ),
+            # A lane's deliverable records in order (what a lane's deliverer reads).
+            models.Index(
+                fields=["lane", "id"],
+                condition=models.Q(is_dead_letter=False),
+                name="ds_progress_lane",
+            ),
         ]
 
 
@@ -130,6 +138,11 @@ class SyncRun(TimeStampedModel):
     last_error = models.TextField(blank=True)
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
     last_response_excerpt = models.TextField(blank=True)
+    # Where it runs ("host pid 123"), how many lanes it delivers at once, and its last
+    # heartbeat: a RUNNING run whose heartbeat stopped was killed (services/run.py).
+    worker = models.CharField(max_length=200, blank=True)
+    concurrency = models.PositiveSmallIntegerField(default=1)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -145,16 +158,20 @@ class SyncRun(TimeStampedModel):
         return f"Data Sync run {self.pk} ({self.status})"
 
 
-class RunLease(models.Model):
-    """One row per lease name: who runs Data Sync now, and until when. The holder renews
-    `expires_at` as it works (its heartbeat); a run killed without releasing blocks the next
-    one only until its lease expires."""
+class LaneLease(models.Model):
+    """One row per lane (0..63, created by migration): which run delivers it now, and until
+    when. A holder renews `expires_at` with its heartbeat (services/lease.py); a run killed
+    without releasing its lanes blocks them only until the lease expires. Times are the
+    database's clock, so clusters with skewed clocks agree on when a lease has expired."""
 
-    name = models.CharField(max_length=50, primary_key=True)
+    lane = models.PositiveSmallIntegerField(primary_key=True)
     holder = models.CharField(max_length=64, blank=True)
     run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        ordering = ["lane"]
+
     def __str__(self) -> str:
-        return f"{self.name}: {self.holder or 'free'}"
+        return f"lane {self.lane}: {self.holder or 'free'}"

@@ -47,6 +47,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 OUTBOUND_ALLOW_PRIVATE_NETWORKS = env.bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
 OUTBOUND_REQUIRE_HTTPS = env.bool("OUTBOUND_REQUIRE_HTTPS", default=not DEBUG)
 OUTBOUND_TIMEOUT_SECONDS = 15
+# A Data Sync lane's lease lives this long after its holder's last heartbeat (DESIGN.md: 15 s,
+# so a killed run's lanes are taken over within 20 s). Tests shorten it.
+DATASYNC_LEASE_SECONDS = env.float("DATASYNC_LEASE_SECONDS", default=15.0)
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 # The public base URL: OpenID redirect URIs are built on it (registered with each provider).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -16,7 +16,7 @@ from ..models import (
     TransactionPendingRecord,
 )
 from ..payloads import customer_json, transaction_json
-from .queues import capture_number_next, pending_record_insert
+from .queues import capture_number_next, lane_for, pending_record_insert
 
 
 def is_capturing() -> bool:
@@ -44,8 +44,14 @@ def _customer_lock(pk: int) -> Customer | None:
 
 
 def _record_insert(model: type[QueueRecord], **values) -> None:
-    """Queue a record with the next capture number; the caller holds the customer's lock."""
-    pending_record_insert(model, capture_order=capture_number_next(), **values)
+    """Queue a record with the next capture number, in its customer's lane; the caller holds
+    the customer's lock."""
+    lane = lane_for(
+        subscriber_id=values["subscriber_id"],
+        customer_key=values["customer_key"],
+        unique_id=values["unique_id"],
+    )
+    pending_record_insert(model, capture_order=capture_number_next(), lane=lane, **values)
 
 
 def _customer_capture(

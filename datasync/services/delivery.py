@@ -1,6 +1,9 @@
 """Delivery to the Data Sync receiver (reference 003, "Data Sync Job"; DESIGN.md, "Data Sync"):
 the outbound client for DataSyncApiUrl, the headers of a POST (webhook id and Standard
-Webhooks signature), one POST with its failure named, and the backoff after a failure."""
+Webhooks signature), one POST with its failure named, and the backoff after a failure.
+
+A run reads what its POSTs need (settings, signing key, timeout) once, into a `Sender`, so
+that the threads doing its HTTP never read settings from the database per POST."""
 
 import hashlib
 import random
@@ -69,31 +72,50 @@ def webhook_id_for(record_ids: list[int]) -> str:
     return f"batch_{digest[:32]}"
 
 
-def delivery_headers(*, webhook_id: str, body: bytes) -> dict[str, str]:
+def _signed_headers(*, webhook_id: str, body: bytes, signer: Webhook | None) -> dict[str, str]:
     headers = {"Content-Type": "application/json", "webhook-id": webhook_id}
-    secret = setting_get("DataSyncSigningSecret")
-    if secret:
+    if signer is not None:
         # Standard Webhooks: sign "{id}.{timestamp}.{body}" with the whsec_ key.
         timestamp = datetime.fromtimestamp(int(time.time()), tz=UTC)
         headers["webhook-timestamp"] = str(int(timestamp.timestamp()))
-        headers["webhook-signature"] = Webhook(secret).sign(webhook_id, timestamp, body.decode())
+        headers["webhook-signature"] = signer.sign(webhook_id, timestamp, body.decode())
     return headers
 
 
-def delivery_post(client: OutboundClient, *, body: bytes, webhook_id: str) -> None:
-    """POST one body; a 2xx returns, anything else raises DeliveryFailed."""
-    headers = delivery_headers(webhook_id=webhook_id, body=body)
-    try:
-        response = ensure_success(client.post("", data=body, headers=headers))
-        response.content  # noqa: B018 (read it all, so the connection is reused)
-    except OutboundHTTPError as exc:
-        raise DeliveryFailed(
-            str(exc), exc.status_code, exc.body_excerpt, retry_after=exc.retry_after
-        ) from exc
-    except (OutboundTokenError, OutboundPolicyError) as exc:
-        raise DeliveryFailed(str(exc), is_attempt=False) from exc
-    except OutboundError as exc:  # a timeout, a refused connection
-        raise DeliveryFailed(str(exc)) from exc
+def _signer() -> Webhook | None:
+    secret = setting_get("DataSyncSigningSecret")
+    return Webhook(secret) if secret else None
+
+
+def delivery_headers(*, webhook_id: str, body: bytes) -> dict[str, str]:
+    return _signed_headers(webhook_id=webhook_id, body=body, signer=_signer())
+
+
+class Sender:
+    """POSTs message bodies to DataSyncApiUrl with what it read once at creation: the
+    client, the signing key and the timeout. Safe to use from several threads (each has its
+    own pooled connections; the client's token is shared)."""
+
+    def __init__(self, client: OutboundClient):
+        self.client = client
+        self.signer = _signer()
+        self.timeout = setting_get("OutboundTimeoutSeconds")
+
+    def post(self, *, body: bytes, webhook_id: str) -> None:
+        """POST one body; a 2xx returns, anything else raises DeliveryFailed."""
+        headers = _signed_headers(webhook_id=webhook_id, body=body, signer=self.signer)
+        try:
+            response = self.client.post("", data=body, headers=headers, timeout=self.timeout)
+            ensure_success(response)
+            response.content  # noqa: B018 (read it all, so the connection is reused)
+        except OutboundHTTPError as exc:
+            raise DeliveryFailed(
+                str(exc), exc.status_code, exc.body_excerpt, retry_after=exc.retry_after
+            ) from exc
+        except (OutboundTokenError, OutboundPolicyError) as exc:
+            raise DeliveryFailed(str(exc), is_attempt=False) from exc
+        except OutboundError as exc:  # a timeout, a refused connection
+            raise DeliveryFailed(str(exc)) from exc
 
 
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:

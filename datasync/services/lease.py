@@ -1,51 +1,106 @@
-"""One active Data Sync run at a time, whatever the number of clusters (DESIGN.md,
-"Invariants"): a lease row taken by a conditional UPDATE, renewed by the holder's heartbeat.
-A run killed without releasing it blocks the next one only until the lease expires."""
+"""Lane leases (DESIGN.md, "Data Sync": lanes; "Invariants"): at most one deliverer per lane
+at any moment, across runs, processes and clusters.
+
+A lease is a LaneLease row taken by a conditional UPDATE (the database serialises two
+takers on the row, and the second finds the condition false), renewed by its holder's
+heartbeat and expiring LEASE_SECONDS after the last one, on the database's clock. At
+DataSyncConcurrency 1 a run takes all the lanes at once or none (one deliverer holds the
+whole queue); above 1 it takes lanes one by one.
+"""
 
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.db.models.functions import Now
 
-from ..models import RunLease
+from ..models import LaneLease
 
-LEASE_NAME = "datasync"
-
-
-class LeaseLost(Exception):
-    """Another run took the lease: this one's heartbeat was too late."""
+LANES = 64
 
 
-def lease_acquire(*, holder: str, ttl: timedelta, run_id: int | None = None) -> bool:
-    """Take the lease if it is free or expired; True when `holder` now holds it."""
-    if not RunLease.objects.filter(name=LEASE_NAME).exists():
-        try:
-            with transaction.atomic():
-                RunLease.objects.create(name=LEASE_NAME)
-        except IntegrityError:
-            pass  # created by another process at the same moment
-    now = timezone.now()
-    # One conditional UPDATE: the database serialises two takers on the row, and the second
-    # finds the condition false (PostgreSQL re-checks it after the first commits).
+def lease_seconds() -> float:
+    """How long a lease lives after its last heartbeat (15 s; tests may shorten it)."""
+    return float(settings.DATASYNC_LEASE_SECONDS)
+
+
+def heartbeat_seconds() -> float:
+    """How often a holder renews: five times per lease, so four heartbeats may fail."""
+    return lease_seconds() / 5
+
+
+def _free() -> Q:
+    return Q(holder="") | Q(expires_at__isnull=True) | Q(expires_at__lt=Now())
+
+
+def _held_values(holder: str, run_id: int | None) -> dict:
+    expires = Now() + timedelta(seconds=lease_seconds())
+    return {"holder": holder, "run_id": run_id, "heartbeat_at": Now(), "expires_at": expires}
+
+
+def lanes_ensure() -> None:
+    """The 64 lease rows (made by migration; again after a test flushed the tables)."""
+    if LaneLease.objects.count() < LANES:
+        LaneLease.objects.bulk_create(
+            [LaneLease(lane=lane) for lane in range(LANES)], ignore_conflicts=True
+        )
+
+
+def lanes_take_all(*, holder: str, run_id: int) -> bool:
+    """Every lane at once, or none: True when `holder` now holds the whole queue."""
+    lanes_ensure()
+    with transaction.atomic():
+        taken = LaneLease.objects.filter(_free()).update(**_held_values(holder, run_id))
+        if taken == LANES:
+            return True
+        transaction.set_rollback(True)
+    return False
+
+
+def lane_take(lane: int, *, holder: str, run_id: int) -> bool:
+    """One lane, if it is free or its lease expired."""
     taken = (
-        RunLease.objects.filter(name=LEASE_NAME)
-        .filter(Q(holder="") | Q(expires_at__isnull=True) | Q(expires_at__lt=now))
-        .update(holder=holder, run_id=run_id, heartbeat_at=now, expires_at=now + ttl)
+        LaneLease.objects.filter(lane=lane).filter(_free()).update(**_held_values(holder, run_id))
     )
     return taken == 1
 
 
-def lease_heartbeat(*, holder: str, ttl: timedelta, run_id: int | None = None) -> None:
-    now = timezone.now()
-    fields = {"heartbeat_at": now, "expires_at": now + ttl}
-    if run_id is not None:
-        fields["run_id"] = run_id
-    if not RunLease.objects.filter(name=LEASE_NAME, holder=holder).update(**fields):
-        raise LeaseLost("Another run took the Data Sync lease (this run's heartbeat was late).")
-
-
-def lease_release(*, holder: str) -> None:
-    RunLease.objects.filter(name=LEASE_NAME, holder=holder).update(
-        holder="", run_id=None, expires_at=None
+def lanes_renew(*, holder: str, lanes: set[int]) -> set[int]:
+    """The heartbeat: renew every lane `holder` holds; returns the lanes of `lanes` it
+    still holds (a lane whose lease expired and was taken by another run is lost)."""
+    if not lanes:
+        return set()
+    expires = Now() + timedelta(seconds=lease_seconds())
+    held = LaneLease.objects.filter(lane__in=lanes, holder=holder)
+    if held.update(heartbeat_at=Now(), expires_at=expires) == len(lanes):
+        return set(lanes)
+    return set(
+        LaneLease.objects.filter(lane__in=lanes, holder=holder).values_list("lane", flat=True)
     )
+
+
+def lanes_release(*, holder: str, lanes: set[int] | None = None) -> None:
+    """Give lanes back (all of `holder`'s when `lanes` is None)."""
+    released = LaneLease.objects.filter(holder=holder)
+    if lanes is not None:
+        released = released.filter(lane__in=lanes)
+    released.update(holder="", run_id=None, heartbeat_at=None, expires_at=None)
+
+
+def lanes_held_elsewhere(*, holder: str) -> tuple[set[int], set[int]]:
+    """Lanes another holder's lease still covers: (live, stale). A stale holder has missed
+    two heartbeats, so it was probably killed: its lanes are worth waiting for (their
+    leases expire soon), unlike a live holder's."""
+    missed = timedelta(seconds=2 * heartbeat_seconds())
+    live, stale = set(), set()
+    rows = (
+        LaneLease.objects.exclude(holder=holder)
+        .exclude(holder="")
+        .filter(expires_at__gte=Now())
+        .annotate(is_stale=Q(heartbeat_at__lt=Now() - missed))
+        .values_list("lane", "is_stale")
+    )
+    for lane, is_stale in rows:
+        (stale if is_stale else live).add(lane)
+    return live, stale

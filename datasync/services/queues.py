@@ -9,6 +9,7 @@ the ORM's per-call query building.
 """
 
 import functools
+import zlib
 from dataclasses import dataclass, fields
 from datetime import datetime
 
@@ -33,10 +34,21 @@ QUEUE_COLUMNS = (
     "capture_order",
     "subscriber_id",
     "customer_key",
+    "lane",
 )
 PENDING_MODELS = (CustomerPendingRecord, TransactionPendingRecord)
 DELETE_CHUNK = 10_000  # ids per DELETE, under SQLite's limit on parameters
 CAPTURE_SEQUENCE = "datasync_capture_seq"  # PostgreSQL; created by migration 0002
+LANES = 64
+MOVE_LOCK = 0x44617461_53796E63  # "DataSync": the advisory lock one move holds at a time
+
+
+def lane_for(*, subscriber_id: int, customer_key: str, unique_id: str) -> int:
+    """The record's lane (0..63): from its customer, so that a customer's records share one;
+    a transaction without a customer by its own id. Stable across processes (crc32, not
+    Python's salted hash)."""
+    key = f"{subscriber_id}/{customer_key}" if customer_key else f"{subscriber_id}//{unique_id}"
+    return zlib.crc32(key.encode()) % LANES
 
 
 # -- capture ---------------------------------------------------------------------------------
@@ -106,8 +118,15 @@ def pending_batch_move(*, batch_size: int) -> tuple[int, int | None]:
     their capture numbers as progress ids (hence uniqueIds) and one DELETE per queue
     removes them. Returns how many moved and the lowest capture number among them (None
     when none moved): on PostgreSQL a number taken early may commit, and move, after higher
-    ones."""
+    ones.
+
+    Moves are one at a time (an advisory lock on PostgreSQL; SQLite serialises writers): two
+    moves side by side could each take some of one customer's records and commit in the
+    wrong order, and a customer's records must reach the progress queue in capture order."""
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MOVE_LOCK])
         picked = []
         for flag, model in enumerate(PENDING_MODELS):
             queryset = model.objects.order_by("capture_order", "id")
@@ -192,6 +211,7 @@ class QueuedRecord:
     json_text: str | None  # the JSON object as stored at capture time
     subscriber_id: int
     customer_key: str
+    lane: int
     attempts: int
     next_attempt_at: datetime | None
     is_dead_letter: bool
@@ -204,15 +224,54 @@ class QueuedRecord:
 _READ_FIELDS = tuple(field.name for field in fields(QueuedRecord))
 
 
-def progress_records_after(record_id: int, *, limit: int) -> list[QueuedRecord]:
-    """The next `limit` progress records after `record_id`, in id (delivery) order."""
+def progress_records_after(
+    record_id: int, *, limit: int, lane: int | None = None
+) -> list[QueuedRecord]:
+    """The next `limit` progress records after `record_id`, in id (delivery) order: of the
+    whole queue, or of one lane (its dead letters left out: the lane index skips them)."""
+    records = ProgressRecord.objects.filter(id__gt=record_id)
+    if lane is not None:
+        records = records.filter(lane=lane, is_dead_letter=False)
     rows = (
-        ProgressRecord.objects.filter(id__gt=record_id)
-        .annotate(json_text=Cast("json_object", TextField()))
+        records.annotate(json_text=Cast("json_object", TextField()))
         .order_by("id")
         .values_list(*_READ_FIELDS)[:limit]
     )
     return [QueuedRecord(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class LaneWork:
+    """A lane's deliverable records (dead letters left out), as one read saw them."""
+
+    lane: int
+    count: int
+    first_id: int
+    last_id: int
+
+
+def lanes_with_work() -> list[LaneWork]:
+    """Every lane holding deliverable records, the one with the oldest record first."""
+    rows = (
+        ProgressRecord.objects.filter(is_dead_letter=False)
+        .order_by()
+        .values("lane")
+        .annotate(count=models.Count("id"), first=models.Min("id"), last=models.Max("id"))
+        .values_list("lane", "count", "first", "last")
+    )
+    return sorted((LaneWork(*row) for row in rows), key=lambda work: work.first_id)
+
+
+def lane_work(lane: int) -> tuple[int, int]:
+    """(count, last id) of one lane's deliverable records."""
+    found = ProgressRecord.objects.filter(lane=lane, is_dead_letter=False).aggregate(
+        count=models.Count("id"), last=models.Max("id")
+    )
+    return found["count"], found["last"] or 0
+
+
+def pending_exists() -> bool:
+    return any(model.objects.exists() for model in PENDING_MODELS)
 
 
 def progress_delete(ids: list[int]) -> None:

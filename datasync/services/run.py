@@ -1,166 +1,442 @@
-"""The Data Sync job (reference 003, "Data Sync Job"; DESIGN.md, "Data Sync").
+"""The Data Sync job (reference 003, "Data Sync Job"; DESIGN.md, "Data Sync": lanes).
 
 1. the progress queue first; 2. pending to progress in batches of DataSyncBatchSize, each
 batch one transaction that also deletes it from pending; 3. POSTs in capture order (progress
-id order), one message per request or up to DataSyncMessagesPerRequest.
+id order), one message per request or up to DataSyncMessagesPerRequest of one lane.
+
+Who delivers what: every record is in one of 64 lanes (its customer's). At
+DataSyncConcurrency 1 a run takes every lane's lease at once and delivers the whole queue in
+global capture order, one POST at a time, as the reference does. Above 1 it takes up to that
+many lanes, one lease each, delivers them side by side (threads doing the HTTP) and leaves
+the rest to other runs, processes and clusters; a lane it has emptied is given back and
+another taken. A heartbeat thread renews the leases; a POST is made only while its lane's
+lease is known to be valid. A run holds one database connection, which its threads borrow in
+turn (services/shared_connection.py).
 
 No HTTP call is made inside a database transaction: records are read, the POST is sent, and
-what it delivered is deleted afterwards, in groups at most FLUSH_SECONDS apart: before each
-POST, what was delivered is deleted first when that POST, judged by the recent ones, could
-end past FLUSH_SECONDS after the oldest delivery not yet deleted. A record's
-id is its message's uniqueId, so a crash between the 2xx and that delete repeats the message
-with the same uniqueId. A failure stops the run, keeps the record and its customer's later
-records queued in order, counts an attempt and sets a backoff. A long drain stops after
+what it delivered is deleted afterwards, at most FLUSH_SECONDS after the oldest delivery not
+yet deleted. A record's id is its message's uniqueId, so a crash between the 2xx and that
+delete repeats the message with the same uniqueId. A failure stops the run (POSTs already
+under way finish), keeps the record and its customer's later records queued in order,
+counts an attempt and sets a backoff; a failed batch is first retried one message per POST,
+so only the record that fails alone counts an attempt. A long drain stops after
 `slice_seconds` (well inside django-q2's timeout) with `has_more` set, and its caller queues
 the continuation.
 """
 
 import logging
+import os
+import socket
+import threading
 import time
 import uuid
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db import DatabaseError
+from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
-from integration_hub.outbound import OutboundClient
 from integration_hub.system_settings import setting_get
 
-from ..models import SyncRun
+from ..models import LaneLease, SyncRun
 from ..payloads import body_from_messages, message_text
-from .delivery import (
-    DeliveryFailed,
-    backoff_seconds,
-    delivery_client,
-    delivery_post,
-    webhook_id_for,
+from .delivery import DeliveryFailed, Sender, backoff_seconds, delivery_client, webhook_id_for
+from .lease import (
+    LANES,
+    heartbeat_seconds,
+    lane_take,
+    lanes_held_elsewhere,
+    lanes_release,
+    lanes_renew,
+    lanes_take_all,
+    lease_seconds,
 )
-from .lease import LeaseLost, lease_acquire, lease_heartbeat, lease_release
 from .queues import (
     QueuedRecord,
+    lane_work,
+    lanes_with_work,
     pending_batch_move,
+    pending_exists,
     progress_dead_letter,
     progress_delete,
     progress_failure_count,
     progress_records_after,
 )
+from .shared_connection import LockedAuth, SharedConnection
 
 logger = logging.getLogger("datasync")
 
 SLICE_SECONDS = 120.0  # django-q2 kills a task after 240 s
-HEARTBEAT_SECONDS = 5.0
 FLUSH_SECONDS = 0.1  # delivered records leave the queue at most this long after their 2xx
-READ_CHUNK = 1000
+READ_CHUNK = 1000  # records read at once by the whole-queue deliverer
+LANE_CHUNK = 200  # records read at once from one lane
+LEASE_MARGIN = 0.2  # of a lease: no POST starts in its last fifth
+LOOK_AGAIN_SECONDS = 0.5  # how often a run with room looks for lanes, or waits for one
+PENDING_RECHECK_SECONDS = 1.0  # new captures arrive all the time
+SAVE_SECONDS = 2.0  # how often a running run's counts are written (its page shows them)
 ERROR_CHARS = 1000
+WHOLE_QUEUE = -1  # the stream key of the deliverer holding every lane
 
 
 class RunConflict(Exception):
     """Another Data Sync run is active."""
 
 
-class _SliceEnded(Exception):
-    pass
+@dataclass
+class _Stream:
+    """What one deliverer (a lane, or the whole queue) has read and is sending."""
+
+    lane: int  # WHOLE_QUEUE at concurrency 1
+    cursor: int = 0  # the last progress id read
+    rewound: bool = False  # read from the head again since the cursor last ran out
+    buffer: deque = field(default_factory=deque)
+    batch: list[QueuedRecord] | None = None  # being sent
+    future: Future | None = None
 
 
-class _Drain:
+@dataclass
+class _Outcome:
+    delivered: list[QueuedRecord]
+    failed: list[QueuedRecord] = field(default_factory=list)
+    failure: DeliveryFailed | None = None
+    finished: float = 0.0  # monotonic time of the last 2xx
+    took: float = 0.0
+    lease_lapsed: bool = False
+
+
+class _Run:
     def __init__(
         self,
         run: SyncRun,
         *,
         holder: str,
-        ttl: timedelta,
         honour_backoff: bool,
         slice_seconds: float,
+        concurrency: int,
+        shared: SharedConnection,
+        more_lanes: Callable[[], None] | None,
     ):
         self.run = run
         self.holder = holder
-        self.ttl = ttl
         self.honour_backoff = honour_backoff
         self.deadline = time.monotonic() + slice_seconds
-        self.next_heartbeat = time.monotonic() + HEARTBEAT_SECONDS
+        self.concurrency = concurrency
+        self.whole_queue = concurrency == 1
+        self.shared = shared
+        self.more_lanes = more_lanes
         self.per_request = int(setting_get("DataSyncMessagesPerRequest"))
         self.batch_size = int(setting_get("DataSyncBatchSize"))
         self.max_attempts = int(setting_get("DataSyncMaxAttempts"))
-        self.cursor = 0  # the last progress id looked at
+        self.lease = lease_seconds()
+        self.streams: dict[int, _Stream] = {}
+        # lane -> monotonic time its lease was last taken or renewed (read by HTTP threads)
+        self.renewed: dict[int, float] = {}
         self.handled: set[int] = set()  # progress ids this run has sent, deferred or skipped
         self.dead_customers: set[tuple[int, str]] = set()
         self.waiting_customers: set[tuple[int, str]] = set()
+        self.exhausted: dict[int, tuple[int, int]] = {}  # lane -> (count, last id) when emptied
         self.delivered: list[int] = []
         self.delivered_since = 0.0
-        # How long the next POST may take: the slowest recent one, fading slowly.
-        self.expected_post_seconds = 0.0
-        self.client: OutboundClient | None = None
-        self.now = timezone.now()
+        self.expected_post_seconds = 0.0  # the slowest recent POST, fading slowly
+        self.pending_maybe = True
+        self.pending_checked = 0.0
+        self.next_look = 0.0
+        self.waiting_for_takeover = False
+        self.asked_for_help = False
+        self.stopping: str | None = None  # "slice", "failed", "lost"
+        self.failure: DeliveryFailed | None = None
+        self.outcomes: list[tuple[_Stream, _Outcome]] = []
+        self.next_save = time.monotonic() + SAVE_SECONDS
+        self.sender: Sender | None = None
+        self.executor: ThreadPoolExecutor | None = None
 
-    # -- the three steps ------------------------------------------------------------------
+    # -- the loop ---------------------------------------------------------------------------
     def drain(self) -> None:
-        self.client = delivery_client()
-        self.send_progress()  # reference 003: the progress queue is processed first
-        while self.move_batch():
-            self.send_progress()
+        """Deliver until nothing is left to this run, the slice ends or a delivery fails.
+        The database is used only under the shared connection's lock; POSTs and waits
+        happen outside it, so the heartbeat thread can always renew the leases."""
+        lock = self.shared.lock
+        with lock:
+            client = delivery_client()
+            client.auth = LockedAuth(client.auth, self.shared)
+            self.sender = Sender(client)
+        if not self.whole_queue:
+            self.executor = ThreadPoolExecutor(
+                max_workers=self.concurrency,
+                thread_name_prefix=f"datasync-run-{self.run.pk}",
+                initializer=self.shared.borrow,
+            )
+        try:
+            while True:
+                with lock:
+                    if not self.step():
+                        break
+                self.send_or_wait()
+        finally:
+            if self.executor is not None:
+                self.executor.shutdown(wait=True, cancel_futures=True)
+        if self.failure is not None:
+            raise self.failure
 
-    def move_batch(self) -> int:
-        """Up to DataSyncBatchSize pending records to progress, in one transaction."""
-        self.tick()
+    def step(self) -> bool:
+        """Everything between two waits: take in what the POSTs answered, then give every
+        idle deliverer its next batch. False when the run is over."""
+        for stream, outcome in self.outcomes:
+            self.take_outcome(stream, outcome)
+        self.outcomes = []
+        now = time.monotonic()
+        if now >= self.deadline and self.stopping is None:
+            self.stopping = "slice"
+        if self.stopping is None:
+            self.drop_lapsed_lanes()
+        if self.stopping is None:
+            self.fill()
+        if now >= self.next_save:
+            self.progress_save()
+        busy = any(stream.batch is not None for stream in self.streams.values())
+        if busy:
+            # At concurrency 1 the POST about to be made blocks this thread: flush first
+            # when it could keep the delivered records past FLUSH_SECONDS.
+            if (
+                self.delivered
+                and self.whole_queue
+                and now - self.delivered_since + self.expected_post_seconds >= FLUSH_SECONDS
+            ):
+                self.flush()
+            return True
+        self.flush()
+        # Nothing to send now; go on only while a killed run's lanes will soon be free.
+        return self.stopping is None and self.waiting_for_takeover
+
+    def send_or_wait(self) -> None:
+        """Outside the lock: make the POST (concurrency 1), or wait for the HTTP threads."""
+        if self.executor is None:
+            stream = self.streams.get(WHOLE_QUEUE)
+            if stream is not None and stream.batch is not None:
+                self.outcomes.append((stream, self.send(stream, stream.batch)))
+            else:
+                time.sleep(LOOK_AGAIN_SECONDS)  # waiting for a killed run's lease to expire
+            return
+        for stream in self.streams.values():
+            if stream.batch is not None and stream.future is None:
+                stream.future = self.executor.submit(self.send, stream, stream.batch)
+        futures = {s.future: s for s in self.streams.values() if s.future is not None}
+        now = time.monotonic()
+        timeout = LOOK_AGAIN_SECONDS
+        if self.delivered:
+            timeout = min(timeout, max(0.0, self.delivered_since + FLUSH_SECONDS - now))
+        if not futures:
+            time.sleep(timeout)
+            return
+        done, _ = wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in done:
+            stream = futures[future]
+            stream.future = None
+            self.outcomes.append((stream, future.result()))
+
+    # -- which lanes this run delivers ------------------------------------------------------
+    def fill(self) -> None:
+        """Give each idle deliverer its next batch; take more lanes while there is room."""
+        for stream in list(self.streams.values()):
+            if stream.batch is None:
+                self.batch_next(stream)
+        if self.whole_queue:
+            return
+        room = len(self.streams) < self.concurrency
+        if not self.streams or (room and time.monotonic() >= self.next_look):
+            self.lanes_look()
+            for stream in self.streams.values():
+                if stream.batch is None:
+                    self.batch_next(stream)
+
+    def batch_next(self, stream: _Stream) -> None:
+        """The stream's next batch, reading and moving records as needed; when it has no
+        more, its lanes are given back (a lane deliverer) or the run is done."""
+        while True:
+            batch = self.records_next(stream)
+            if batch:
+                stream.batch = batch
+                return
+            if self.pending_ready() and self.move():
+                continue
+            if stream.lane != WHOLE_QUEUE:
+                self.lane_give_back(stream)
+            else:
+                del self.streams[WHOLE_QUEUE]
+            return
+
+    def lanes_look(self) -> None:
+        """Take free lanes that have work, the oldest work first, up to the concurrency."""
+        self.next_look = time.monotonic() + LOOK_AGAIN_SECONDS
+        work = lanes_with_work()
+        if not work and self.pending_ready() and self.move():
+            work = lanes_with_work()
+        live, stale = lanes_held_elsewhere(holder=self.holder)
+        unserved = 0
+        for found in work:
+            lane = found.lane
+            if (
+                lane in self.streams
+                or lane in live
+                or self.exhausted.get(lane) == (found.count, found.last_id)
+            ):
+                continue
+            if len(self.streams) >= self.concurrency:
+                unserved += lane not in stale
+                continue
+            started = time.monotonic()
+            if lane_take(lane, holder=self.holder, run_id=self.run.pk):
+                self.renewed[lane] = started
+                self.streams[lane] = _Stream(lane=lane)
+        if unserved and self.more_lanes is not None and not self.asked_for_help:
+            # More free lanes have work than this run delivers at once: another worker (of
+            # any cluster) can take them.
+            self.asked_for_help = True
+            self.more_lanes()
+        # A killed run's lanes with work: wait for their leases to expire, then take them.
+        self.waiting_for_takeover = not self.streams and bool(stale & {w.lane for w in work})
+
+    def lane_give_back(self, stream: _Stream) -> None:
+        lane = stream.lane
+        del self.streams[lane]
+        self.renewed.pop(lane, None)
+        lanes_release(holder=self.holder, lanes={lane})
+        self.exhausted[lane] = lane_work(lane)
+
+    def drop_lapsed_lanes(self) -> None:
+        """A lane whose lease this run can no longer vouch for (its heartbeats failed, or
+        another run took it) is dropped: its records stay queued for the new holder."""
+        for key, stream in list(self.streams.items()):
+            if stream.batch is not None or self.lease_valid(stream):
+                continue
+            if self.whole_queue:
+                self.stopping = "lost"
+                self.run.last_error = (
+                    "Another run took the Data Sync lease (this run's heartbeat was late)."
+                )
+                return
+            logger.warning("Data Sync run %s lost lane %s", self.run.pk, stream.lane)
+            del self.streams[key]
+            self.renewed.pop(stream.lane, None)
+
+    def lease_valid(self, stream: _Stream) -> bool:
+        lanes = range(LANES) if stream.lane == WHOLE_QUEUE else (stream.lane,)
+        oldest = min((self.renewed.get(lane, -1e9) for lane in lanes), default=-1e9)
+        return time.monotonic() < oldest + self.lease * (1 - LEASE_MARGIN)
+
+    # -- reading and moving -----------------------------------------------------------------
+    def records_next(self, stream: _Stream) -> list[QueuedRecord]:
+        """Up to DataSyncMessagesPerRequest records of the stream to send next, in order,
+        skipping what must wait (backoff) or follows a dead letter."""
+        batch: list[QueuedRecord] = []
+        newly_dead: list[int] = []
+        now = timezone.now()
+        while len(batch) < self.per_request:
+            if not stream.buffer and (batch or not self.read(stream)):
+                break
+            record = stream.buffer.popleft()
+            if record.id in self.handled:
+                continue
+            self.handled.add(record.id)
+            customer = record.customer
+            if record.is_dead_letter:
+                if customer:
+                    self.dead_customers.add(customer)
+                continue
+            if customer in self.dead_customers:
+                newly_dead.append(record.id)  # keeps the customer's order behind its dead
+                continue
+            if customer is not None and customer in self.waiting_customers:
+                continue
+            if (
+                self.honour_backoff
+                and record.next_attempt_at is not None
+                and record.next_attempt_at > now
+            ):
+                if customer:
+                    self.waiting_customers.add(customer)
+                continue
+            batch.append(record)
+        if newly_dead:
+            self.run.dead_lettered += progress_dead_letter(newly_dead)
+        return batch
+
+    def read(self, stream: _Stream) -> bool:
+        """Read the stream's next records into its buffer. When the cursor has run out, the
+        stream is read once more from its head: a record moved late (another run's move,
+        or a capture number committed after higher ones) may sit behind the cursor."""
+        lane = None if stream.lane == WHOLE_QUEUE else stream.lane
+        limit = READ_CHUNK if lane is None else LANE_CHUNK
+        records = progress_records_after(stream.cursor, limit=limit, lane=lane)
+        if not records and not stream.rewound:
+            stream.rewound = True
+            stream.cursor = 0
+            records = progress_records_after(0, limit=limit, lane=lane)
+        if not records:
+            return False
+        stream.cursor = records[-1].id
+        stream.buffer.extend(records)
+        return True
+
+    def pending_ready(self) -> bool:
+        if not self.pending_maybe and time.monotonic() >= self.pending_checked:
+            self.pending_maybe = pending_exists()
+        return self.pending_maybe
+
+    def move(self) -> bool:
+        """One batch of DataSyncBatchSize from pending to progress; True when any moved."""
         moved, lowest = pending_batch_move(batch_size=self.batch_size)
         self.run.moved += moved
-        if lowest is not None and lowest <= self.cursor:
-            # A capture number taken before others but committed after them: read on from it,
-            # so that it goes before its customer's later records (those already handled in
-            # this run are skipped).
-            self.cursor = lowest - 1
-        return moved
+        if not moved:
+            self.pending_maybe = False
+            self.pending_checked = time.monotonic() + PENDING_RECHECK_SECONDS
+            return False
+        for stream in self.streams.values():
+            stream.rewound = False
+        whole = self.streams.get(WHOLE_QUEUE)
+        if whole is not None and lowest is not None and lowest <= whole.cursor:
+            # A capture number taken before others but committed after them: read on from
+            # it, so that it goes next (what this run handled already is skipped).
+            whole.cursor = lowest - 1
+            whole.buffer.clear()
+        return True
 
-    def send_progress(self) -> None:
-        while True:
-            records = progress_records_after(self.cursor, limit=READ_CHUNK)
-            if not records:
-                break
-            self.now = timezone.now()
-            batch: list[QueuedRecord] = []
-            newly_dead: list[int] = []
-            for record in records:
-                self.cursor = record.id
-                if record.id in self.handled:
-                    continue
-                self.handled.add(record.id)
-                customer = record.customer
-                if record.is_dead_letter:
-                    if customer:
-                        self.dead_customers.add(customer)
-                    continue
-                if customer in self.dead_customers:
-                    newly_dead.append(record.id)  # keeps the customer's order behind its dead
-                    continue
-                if customer is not None and customer in self.waiting_customers:
-                    continue
-                if (
-                    self.honour_backoff
-                    and record.next_attempt_at is not None
-                    and record.next_attempt_at > self.now
-                ):
-                    if customer:
-                        self.waiting_customers.add(customer)
-                    continue
-                batch.append(record)
-                if len(batch) >= self.per_request:
-                    self.post(batch)
-                    batch = []
-            if newly_dead:
-                progress_dead_letter(newly_dead)
-                self.run.dead_lettered += len(newly_dead)
-            if batch:
-                self.post(batch)
+    # -- one POST (in an HTTP thread above concurrency 1) -----------------------------------
+    def send(self, stream: _Stream, batch: list[QueuedRecord]) -> _Outcome:
+        """POST the batch; if it fails, each of its messages alone, in order, until one
+        fails. No POST starts unless the lane's lease is known to hold."""
+        started = time.monotonic()
+        if not self.lease_valid(stream):
+            return _Outcome(delivered=[], lease_lapsed=True)
+        try:
+            self.post(batch)
+        except DeliveryFailed as failure:
+            if len(batch) == 1 or not failure.is_attempt:
+                return _Outcome(delivered=[], failed=batch, failure=failure)
+        else:
+            now = time.monotonic()
+            return _Outcome(delivered=batch, finished=now, took=now - started)
+        delivered: list[QueuedRecord] = []
+        finished = 0.0
+        for record in batch:
+            if not self.lease_valid(stream):
+                return _Outcome(delivered=delivered, finished=finished, lease_lapsed=True)
+            try:
+                self.post([record])
+            except DeliveryFailed as failure:
+                return _Outcome(
+                    delivered=delivered, failed=[record], failure=failure, finished=finished
+                )
+            delivered.append(record)
+            finished = time.monotonic()
+        return _Outcome(delivered=delivered, finished=finished, took=finished - started)
 
-    # -- one POST ---------------------------------------------------------------------------
     def post(self, batch: list[QueuedRecord]) -> None:
-        self.tick()
-        if (
-            self.delivered
-            and time.monotonic() - self.delivered_since + self.expected_post_seconds
-            >= FLUSH_SECONDS
-        ):
-            self.flush()  # else the delivered ones could wait on this POST past FLUSH_SECONDS
-        ids = [r.id for r in batch]
         body = body_from_messages(
             [
                 message_text(
@@ -173,20 +449,29 @@ class _Drain:
                 for r in batch
             ]
         )
-        started = time.monotonic()
-        try:
-            delivery_post(self.client, body=body, webhook_id=webhook_id_for(ids))
-        except DeliveryFailed as failure:
-            if not failure.is_attempt:
-                raise  # the configuration is wrong, not the records: no attempt is counted
-            self.fail(batch, failure)
-        took = time.monotonic() - started
-        self.expected_post_seconds = max(took, self.expected_post_seconds * 0.9)
-        self.delivered += ids
-        self.run.sent += len(ids)
-        if not self.delivered_since:
-            self.delivered_since = time.monotonic()
-        if time.monotonic() - self.delivered_since >= FLUSH_SECONDS:
+        self.sender.post(body=body, webhook_id=webhook_id_for([r.id for r in batch]))
+
+    def take_outcome(self, stream: _Stream, outcome: _Outcome) -> None:
+        batch, stream.batch = stream.batch or [], None
+        if outcome.took:
+            self.expected_post_seconds = max(outcome.took, self.expected_post_seconds * 0.9)
+        if outcome.delivered:
+            if not self.delivered:
+                self.delivered_since = outcome.finished
+            self.delivered += [r.id for r in outcome.delivered]
+            self.run.sent += len(outcome.delivered)
+        if outcome.failure is not None:
+            self.fail(outcome.failed, outcome.failure)
+        elif outcome.lease_lapsed:
+            # Not sent: left for whoever holds the lane now (or this run, should it take the
+            # lane again).
+            sent = {r.id for r in outcome.delivered}
+            for record in [*batch, *stream.buffer]:
+                if record.id not in sent:
+                    self.handled.discard(record.id)
+            stream.buffer.clear()
+            stream.cursor, stream.rewound = 0, False
+        if self.delivered and time.monotonic() - self.delivered_since >= FLUSH_SECONDS:
             self.flush()
 
     def flush(self) -> None:
@@ -195,35 +480,74 @@ class _Drain:
             self.delivered = []
         self.delivered_since = 0.0
 
-    def fail(self, batch: list[QueuedRecord], failure: DeliveryFailed) -> None:
-        """Count the attempt (dead-lettering at DataSyncMaxAttempts) and end the run."""
+    def fail(self, records: list[QueuedRecord], failure: DeliveryFailed) -> None:
+        """Count the attempt (dead-lettering at DataSyncMaxAttempts) and stop the run."""
         self.flush()
         text = str(failure)[:ERROR_CHARS]
-        attempts = max(r.attempts for r in batch) + 1
-        delay = backoff_seconds(attempts, failure.retry_after)
-        self.run.dead_lettered += progress_failure_count(
-            records=batch,
-            error=text,
-            next_attempt_at=timezone.now() + timedelta(seconds=delay),
-            max_attempts=self.max_attempts,
+        if failure.is_attempt and records:
+            attempts = max(r.attempts for r in records) + 1
+            delay = backoff_seconds(attempts, failure.retry_after)
+            self.run.dead_lettered += progress_failure_count(
+                records=records,
+                error=text,
+                next_attempt_at=timezone.now() + timedelta(seconds=delay),
+                max_attempts=self.max_attempts,
+            )
+            self.run.failed += len(records)
+        if self.failure is None:
+            self.failure = DeliveryFailed(text, failure.status_code, failure.excerpt)
+        self.stopping = "failed"
+
+    # -- the heartbeat (its own thread, the shared connection) ------------------------------
+    def heartbeat(self, stop: threading.Event) -> None:
+        """Renew this run's leases every heartbeat_seconds() and note its progress. A run
+        stuck past its slice stops renewing, so that its lanes are taken over."""
+        self.shared.borrow()
+        while not stop.wait(heartbeat_seconds()):
+            if time.monotonic() > self.deadline + self.lease:
+                logger.warning("Data Sync run %s is past its slice: its leases lapse.", self.run.pk)
+                return
+            with self.shared.lock:
+                started = time.monotonic()
+                try:
+                    held = lanes_renew(holder=self.holder, lanes=set(self.renewed))
+                    self.progress_save()
+                except DatabaseError:
+                    logger.exception("Data Sync run %s could not renew its leases", self.run.pk)
+                    continue
+                for lane in held:
+                    self.renewed[lane] = started
+                for lane in set(self.renewed) - held:
+                    self.renewed[lane] = -1e9  # taken by another run: stop sending it
+
+    def progress_save(self) -> None:
+        self.next_save = time.monotonic() + SAVE_SECONDS
+        run = self.run
+        SyncRun.objects.filter(pk=run.pk).update(
+            heartbeat_at=Now(),
+            moved=run.moved,
+            sent=run.sent,
+            failed=run.failed,
+            dead_lettered=run.dead_lettered,
         )
-        self.run.failed += len(batch)
-        raise DeliveryFailed(text, failure.status_code, failure.excerpt) from failure
-
-    def tick(self) -> None:
-        """Heartbeat the lease now and then; end the slice when its time is up."""
-        now = time.monotonic()
-        if now >= self.next_heartbeat:
-            self.flush()
-            lease_heartbeat(holder=self.holder, ttl=self.ttl)
-            self.next_heartbeat = now + HEARTBEAT_SECONDS
-        if now >= self.deadline:
-            raise _SliceEnded
 
 
-def _lease_ttl() -> timedelta:
-    # Longer than the slowest single call, so a live run always renews it in time.
-    return timedelta(seconds=max(60, 2 * int(setting_get("OutboundTimeoutSeconds")) + 30))
+def _concurrency() -> int:
+    return int(setting_get("DataSyncConcurrency"))
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()} pid {os.getpid()}"[:200]
+
+
+def _whole_queue_take(holder: str, deadline: float) -> None:
+    """Every lane, or RunConflict when a live run holds any. Lanes of a run that stopped
+    beating (killed) are waited for until their leases expire, within the slice."""
+    while not lanes_take_all(holder=holder, run_id=None):
+        live, _stale = lanes_held_elsewhere(holder=holder)
+        if live or time.monotonic() >= deadline:
+            raise RunConflict("Another Data Sync run is active.")
+        time.sleep(LOOK_AGAIN_SECONDS)
 
 
 def datasync_run(
@@ -231,55 +555,90 @@ def datasync_run(
     trigger: str,
     honour_backoff: bool,
     slice_seconds: float = SLICE_SECONDS,
+    more_lanes: Callable[[], None] | None = None,
 ) -> SyncRun:
-    """Run the job once (one slice). Raises RunConflict when another run is active."""
+    """Run the job once (one slice). At DataSyncConcurrency 1 raises RunConflict when
+    another run is active; above 1 it delivers the lanes no other run holds. `more_lanes` is
+    called (once) when more lanes have work than this run delivers at once."""
     holder = uuid.uuid4().hex
-    ttl = _lease_ttl()
-    if not lease_acquire(holder=holder, ttl=ttl):
-        raise RunConflict("Another Data Sync run is active.")
+    concurrency = _concurrency()
+    deadline = time.monotonic() + slice_seconds
+    if concurrency == 1:
+        _whole_queue_take(holder, deadline)
     try:
         started = timezone.now()
-        run = SyncRun.objects.create(trigger=trigger, started_at=started)
-        lease_heartbeat(holder=holder, ttl=ttl, run_id=run.pk)
-        # We hold the lease, so any other RUNNING run was killed before it could finish.
-        SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exclude(pk=run.pk).update(
-            status=SyncRun.Status.FAILED,
-            finished_at=started,
-            last_error="Abandoned: the run stopped without finishing (its lease expired).",
+        run = SyncRun.objects.create(
+            trigger=trigger,
+            started_at=started,
+            worker=_worker_name(),
+            concurrency=concurrency,
+            heartbeat_at=started,
         )
-        drain = _Drain(
-            run, holder=holder, ttl=ttl, honour_backoff=honour_backoff, slice_seconds=slice_seconds
+        LaneLease.objects.filter(holder=holder).update(run=run)
+        _abandoned_mark(run)
+        shared = SharedConnection()
+        drain = _Run(
+            run,
+            holder=holder,
+            honour_backoff=honour_backoff,
+            slice_seconds=max(0.0, deadline - time.monotonic()),
+            concurrency=concurrency,
+            shared=shared,
+            more_lanes=more_lanes,
         )
+        if concurrency == 1:
+            now = time.monotonic()
+            drain.renewed = dict.fromkeys(range(LANES), now)
+            drain.streams[WHOLE_QUEUE] = _Stream(lane=WHOLE_QUEUE)
         run.status = SyncRun.Status.SUCCEEDED
-        try:
-            drain.drain()
-        except _SliceEnded:
-            run.has_more = True
-        except DeliveryFailed as exc:
-            run.status = SyncRun.Status.FAILED
-            run.last_error = str(exc)
-            run.last_status_code = exc.status_code
-            run.last_response_excerpt = exc.excerpt
-        except LeaseLost as exc:
-            run.status = SyncRun.Status.FAILED
-            run.last_error = str(exc)
-        except Exception as exc:
-            run.status = SyncRun.Status.FAILED
-            run.last_error = f"Unexpected error: {type(exc).__name__}: {exc}"[:ERROR_CHARS]
-            raise
-        finally:
-            drain.flush()
-            run.finished_at = timezone.now()
-            run.save()
-            logger.info(
-                "Data Sync run %s %s: moved %s, sent %s, failed %s%s",
-                run.pk,
-                run.status,
-                run.moved,
-                run.sent,
-                run.failed,
-                f" ({run.last_error})" if run.last_error else "",
+        stop = threading.Event()
+        with shared.shared():
+            beating = threading.Thread(
+                target=drain.heartbeat, args=(stop,), name=f"datasync-heartbeat-{run.pk}"
             )
+            beating.start()
+            try:
+                drain.drain()
+                if drain.stopping == "slice":
+                    run.has_more = True
+                elif drain.stopping == "lost":
+                    run.status = SyncRun.Status.FAILED
+            except DeliveryFailed as exc:
+                run.status = SyncRun.Status.FAILED
+                run.last_error = str(exc)
+                run.last_status_code = exc.status_code
+                run.last_response_excerpt = exc.excerpt
+            except Exception as exc:
+                run.status = SyncRun.Status.FAILED
+                run.last_error = f"Unexpected error: {type(exc).__name__}: {exc}"[:ERROR_CHARS]
+                raise
+            finally:
+                stop.set()
+                with shared.lock:
+                    drain.flush()
+                beating.join()
+                run.finished_at = timezone.now()
+                run.save()
+                logger.info(
+                    "Data Sync run %s %s: moved %s, sent %s, failed %s%s",
+                    run.pk,
+                    run.status,
+                    run.moved,
+                    run.sent,
+                    run.failed,
+                    f" ({run.last_error})" if run.last_error else "",
+                )
     finally:
-        lease_release(holder=holder)
+        lanes_release(holder=holder)
     return run
+
+
+def _abandoned_mark(run: SyncRun) -> None:
+    """RUNNING runs that stopped beating were killed before they could finish."""
+    missed = Now() - timedelta(seconds=lease_seconds())
+    stopped = Q(heartbeat_at__lt=missed) | Q(heartbeat_at__isnull=True, started_at__lt=missed)
+    SyncRun.objects.filter(stopped, status=SyncRun.Status.RUNNING).exclude(pk=run.pk).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=run.started_at,
+        last_error="Abandoned: the run stopped without finishing (its lease expired).",
+    )

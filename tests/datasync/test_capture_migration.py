@@ -19,7 +19,13 @@ def _migrate(targets) -> None:
 
 
 def _record(model, unique_id, capture_order, **more):
-    return model.objects.create(
+    """A record written as the tables were at 0001 (through that state's models)."""
+    old = (
+        MigrationExecutor(connection)
+        .loader.project_state([("datasync", "0001_initial")])
+        .apps.get_model("datasync", model.__name__)
+    )
+    return old.objects.create(
         object_name="Transaction" if model is TransactionPendingRecord else "Customer",
         unique_id=unique_id,
         action="CREATE",
@@ -44,7 +50,7 @@ def test_queued_records_are_numbered_in_their_old_order_after_every_id_given():
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
 
-    in_flight.refresh_from_db()
+    in_flight = ProgressRecord.objects.get(pk=in_flight.pk)
     assert in_flight.capture_order == in_flight.id  # its uniqueId stays what was sent
     numbered = sorted(
         [

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from datasync.models import CustomerPendingRecord, ProgressRecord, RunLease, SyncRun
+from datasync.models import CustomerPendingRecord, LaneLease, ProgressRecord, SyncRun
 from datasync.services.run import datasync_run
 from integration_hub.selectors import default_subscriber
 from integration_hub.services.customers import customer_create
@@ -59,7 +59,8 @@ def test_a_run_killed_halfway_loses_nothing_and_repeats_only_in_flight_messages(
     assert killed_at < 40, "the run finished before it could be killed"
     assert SyncRun.objects.get().status == "RUNNING"
     # Time passes: the killed run's lease expires.
-    RunLease.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    LaneLease.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    SyncRun.objects.update(heartbeat_at=timezone.now() - timedelta(minutes=1))
     local_receiver.behaviour = Behaviour()
     run = datasync_run(trigger=SyncRun.Trigger.COMMAND, honour_backoff=False)
     assert run.status == "SUCCEEDED"

@@ -1,0 +1,58 @@
+"""One database connection for a whole Data Sync run, whatever its number of threads
+(DESIGN.md: a run holds at most 4 database connections whatever its concurrency).
+
+The run's own thread opens it; its heartbeat thread and its HTTP threads borrow it, one at
+a time, under `lock` (Django allows a connection to be shared between threads once told
+so). The HTTP threads need it only when the receiver's OAuth2 token must be read or fetched
+again; `LockedAuth` takes the lock around exactly that.
+"""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from integration_hub.outbound.auth import OutboundAuth
+
+
+class SharedConnection:
+    def __init__(self):
+        self.connection = connections[DEFAULT_DB_ALIAS]
+        self.lock = threading.RLock()
+
+    @contextmanager
+    def shared(self) -> Iterator["SharedConnection"]:
+        """While inside, other threads may `borrow()` this connection."""
+        self.connection.inc_thread_sharing()
+        try:
+            yield self
+        finally:
+            self.connection.dec_thread_sharing()
+
+    def borrow(self) -> None:
+        """Make this thread's default connection the shared one (call once, at the start of
+        a thread the run starts); use it only while holding `lock`."""
+        connections[DEFAULT_DB_ALIAS] = self.connection
+
+
+class LockedAuth(OutboundAuth):
+    """An outbound client's authentication whose token reads and refreshes (database work)
+    happen under the shared connection's lock."""
+
+    def __init__(self, inner: OutboundAuth, shared: SharedConnection):
+        self.inner = inner
+        self.shared = shared
+        self.origin = inner.origin
+        self.sends_credentials = inner.sends_credentials
+
+    def headers(self, *, timeout) -> dict[str, str]:
+        with self.shared.lock:
+            return self.inner.headers(timeout=timeout)
+
+    def token_discard(self) -> bool:
+        with self.shared.lock:
+            return self.inner.token_discard()
+
+    def __repr__(self) -> str:
+        return repr(self.inner)
