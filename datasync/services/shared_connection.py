@@ -37,21 +37,28 @@ class SharedConnection:
 
 
 class LockedAuth(OutboundAuth):
-    """An outbound client's authentication whose token reads and refreshes (database work)
-    happen under the shared connection's lock."""
+    """An outbound client's authentication shared by a run's HTTP threads: token reads and
+    refreshes (database work) happen under the shared connection's lock, and when several
+    threads get a 401 for one token, it is discarded (and a new one fetched) once."""
 
     def __init__(self, inner: OutboundAuth, shared: SharedConnection):
         self.inner = inner
         self.shared = shared
         self.origin = inner.origin
         self.sends_credentials = inner.sends_credentials
+        self._generation = 0  # how many times the token was discarded
+        self._seen = threading.local()  # the generation each thread last sent
 
     def headers(self, *, timeout) -> dict[str, str]:
         with self.shared.lock:
+            self._seen.generation = self._generation
             return self.inner.headers(timeout=timeout)
 
     def token_discard(self) -> bool:
         with self.shared.lock:
+            if getattr(self._seen, "generation", None) != self._generation:
+                return True  # another thread discarded that token already: retry with its new one
+            self._generation += 1
             return self.inner.token_discard()
 
     def __repr__(self) -> str:

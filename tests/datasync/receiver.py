@@ -3,8 +3,10 @@ endpoint at /token and the API at /api, answering as the test says (status, Retr
 a redirect, a hang), and recording every delivery."""
 
 import json
+import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,6 +17,9 @@ from tests.listener import PROMPT_SHUTDOWN
 class Delivery:
     headers: dict[str, str]
     body: bytes
+    started: float = 0.0  # time.monotonic() when the request arrived
+    finished: float = 0.0  # ... and when it was answered
+    status: int = 200
 
     @property
     def messages(self) -> list[dict]:
@@ -28,11 +33,18 @@ class Behaviour:
     body: bytes = b'{"ok": true}'
     hang_seconds: float = 0.0
     valid_token: str | None = None  # when set, any other Bearer token gets a 401
+    latency: tuple[float, float] | None = None  # answer after a random time in this range
+    # Answer 400 to a body whose messages this says are bad (and record no delivery).
+    reject: Callable[[list[dict]], bool] | None = None
 
 
 class LocalReceiver:
     def __init__(self):
         self.deliveries: list[Delivery] = []
+        self.rejected: list[Delivery] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._count_lock = threading.Lock()
         self.behaviour = Behaviour()
         self.tokens_issued = 0
         self.token_lifetime = 3600
@@ -66,9 +78,24 @@ class LocalReceiver:
                 auth = self.headers.get("Authorization", "")
                 if behaviour.valid_token and auth != f"Bearer {behaviour.valid_token}":
                     return self._answer(401, b'{"error": "invalid_token"}')
-                if behaviour.hang_seconds:
-                    receiver._release.wait(behaviour.hang_seconds)
-                receiver.deliveries.append(Delivery(dict(self.headers.items()), body))
+                started = time.monotonic()
+                with receiver._count_lock:
+                    receiver.in_flight += 1
+                    receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
+                try:
+                    if behaviour.hang_seconds:
+                        receiver._release.wait(behaviour.hang_seconds)
+                    if behaviour.latency:
+                        time.sleep(random.uniform(*behaviour.latency))  # noqa: S311
+                finally:
+                    with receiver._count_lock:
+                        receiver.in_flight -= 1
+                delivery = Delivery(dict(self.headers.items()), body, started, time.monotonic())
+                if behaviour.reject and behaviour.reject(delivery.messages):
+                    delivery.status = 400
+                    receiver.rejected.append(delivery)
+                    return self._answer(400, b'{"error": "bad message"}')
+                receiver.deliveries.append(delivery)
                 self._answer(behaviour.status, behaviour.body, behaviour.headers)
 
             def _answer(self, status, body, headers=None):

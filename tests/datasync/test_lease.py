@@ -39,9 +39,7 @@ def test_a_run_is_refused_while_another_run_holds_even_one_lane(db):
 
 def test_a_killed_runs_expired_lease_is_taken_over_and_its_run_marked_abandoned(db):
     long_ago = timezone.now() - timedelta(minutes=5)
-    dead = SyncRun.objects.create(
-        trigger="SCHEDULE", started_at=long_ago, heartbeat_at=long_ago
-    )
+    dead = SyncRun.objects.create(trigger="SCHEDULE", started_at=long_ago, heartbeat_at=long_ago)
     assert lanes_take_all(holder="killed", run_id=dead.pk)
     LaneLease.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     run = datasync_run(trigger=SyncRun.Trigger.COMMAND, honour_backoff=False)

@@ -1,0 +1,154 @@
+"""Lanes (DESIGN.md, "Data Sync"): above DataSyncConcurrency 1 a run delivers several lanes at
+once, each customer's messages still in capture order, one deliverer per lane, a failed batch
+retried one message per POST; over a real local receiver."""
+
+import collections
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.backends.signals import connection_created
+
+from datasync.models import LaneLease, ProgressRecord, SyncRun
+from datasync.services.queues import lane_for
+from datasync.services.run import datasync_run
+from integration_hub.models import Customer
+from integration_hub.selectors import default_subscriber
+from integration_hub.services.customers import customer_create, customer_update
+from integration_hub.system_settings import setting_get
+
+from .conftest import datasync_configure
+from .receiver import Behaviour
+
+pytestmark = pytest.mark.django_db
+
+
+def _configure(receiver, **more) -> None:
+    datasync_configure(
+        api_url=receiver.base_url + "/api", token_url=receiver.base_url + "/token", **more
+    )
+
+
+def _changes(customers: int, updates: int) -> None:
+    """`customers` customers, each created then changed `updates` times (captured)."""
+    subscriber = default_subscriber()
+    for n in range(customers):
+        customer = customer_create(subscriber=subscriber, customer_id=f"C{n:03}", first_name="v0")
+        for version in range(1, updates + 1):
+            customer = customer_update(customer=customer, first_name=f"v{version}")
+
+
+def _by_customer(messages: list[dict]) -> dict[str, list[int]]:
+    """Each customer's uniqueIds in the order the receiver got them."""
+    seen = collections.defaultdict(list)
+    for message in messages:
+        seen[json.loads(message["payload"])["customerID"]].append(int(message["uniqueId"]))
+    return seen
+
+
+def _run() -> SyncRun:
+    return datasync_run(trigger=SyncRun.Trigger.COMMAND, honour_backoff=False)
+
+
+def test_each_customers_order_is_kept_at_concurrency_8_with_a_random_latency(local_receiver):
+    _configure(local_receiver, DataSyncConcurrency=8)
+    _changes(customers=40, updates=4)
+    local_receiver.behaviour = Behaviour(latency=(0.0, 0.03))
+
+    run = _run()
+
+    assert run.status == "SUCCEEDED", run.last_error
+    assert run.sent == 200
+    by_customer = _by_customer(local_receiver.messages())
+    assert len(by_customer) == 40
+    for ids in by_customer.values():
+        assert len(ids) == 5
+        assert ids == sorted(ids), "a customer's messages left their capture order"
+    assert local_receiver.most_in_flight > 1, "the lanes were not delivered side by side"
+    assert not ProgressRecord.objects.exists()
+    assert not LaneLease.objects.exclude(holder="").exists(), "every lane given back"
+
+
+def test_a_run_opens_no_database_connection_besides_its_own_whatever_its_concurrency(
+    local_receiver,
+):
+    _configure(local_receiver, DataSyncConcurrency=16)
+    _changes(customers=64, updates=1)
+    # The receiver refuses the token the run starts with: its HTTP threads fetch another
+    # one, which reads and writes the database.
+    local_receiver.behaviour = Behaviour(valid_token="token-2", latency=(0.0, 0.01))
+    opened = []
+
+    def count(sender, connection, **kwargs):
+        opened.append(connection)
+
+    connection_created.connect(count)
+    try:
+        run = _run()
+    finally:
+        connection_created.disconnect(count)
+
+    assert run.status == "SUCCEEDED", run.last_error
+    assert run.sent == 128
+    assert local_receiver.tokens_issued == 2  # one 401 burst, one new token
+    assert opened == []
+
+
+def test_a_failed_batch_is_retried_one_message_per_post_so_its_neighbours_are_delivered(
+    local_receiver,
+):
+    _configure(local_receiver, DataSyncMessagesPerRequest=10, DataSyncMaxAttempts=1)
+    _changes(customers=6, updates=0)
+    bad = Customer.objects.get(customer_id="C002")
+    customer_update(customer=bad, first_name="later")  # queued behind the bad record
+
+    def reject(messages):
+        return any(json.loads(m["payload"])["customerID"] == "C002" for m in messages)
+
+    local_receiver.behaviour = Behaviour(reject=reject)
+
+    run = _run()
+
+    assert run.status == "FAILED"
+    # The batch of 7 failed; alone, C000 and C001 went through, then C002 failed alone.
+    assert [len(d.messages) for d in local_receiver.rejected] == [7, 1]
+    delivered = {json.loads(m["payload"])["customerID"] for m in local_receiver.messages()}
+    assert delivered == {"C000", "C001"}
+    assert run.failed == 1
+    # Only C002's record counted an attempt (and, at DataSyncMaxAttempts 1, is dead-lettered
+    # with its later record); its other neighbours wait for the next run, unharmed.
+    dead = ProgressRecord.objects.filter(is_dead_letter=True)
+    assert set(dead.values_list("customer_key", flat=True)) == {"C002"}
+    assert dead.count() == 2
+    waiting = ProgressRecord.objects.filter(is_dead_letter=False)
+    assert set(waiting.values_list("customer_key", flat=True)) == {"C003", "C004", "C005"}
+    assert set(waiting.values_list("attempts", flat=True)) == {0}
+
+    local_receiver.behaviour = Behaviour()
+    assert _run().status == "SUCCEEDED"
+    delivered = {json.loads(m["payload"])["customerID"] for m in local_receiver.messages()}
+    assert delivered == {"C000", "C001", "C003", "C004", "C005"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["0", "33", "-1"])
+def test_a_concurrency_outside_1_to_32_is_refused_naming_the_setting(value):
+    with pytest.raises(CommandError, match=r"DataSyncConcurrency: Must be (at least 1|at most 32)"):
+        call_command("config", "set", "DataSyncConcurrency", value)
+    assert setting_get("DataSyncConcurrency") == 1
+    call_command("config", "set", "DataSyncConcurrency", "32")
+    assert setting_get("DataSyncConcurrency") == 32
+
+
+@pytest.mark.django_db
+def test_a_customers_records_share_one_lane_and_customers_spread_over_all_64():
+    lanes = {lane_for(subscriber_id=1, customer_key=f"C{n}", unique_id="x") for n in range(2000)}
+    assert lanes == set(range(64))
+    assert lane_for(subscriber_id=1, customer_key="C1", unique_id="T1") == lane_for(
+        subscriber_id=1, customer_key="C1", unique_id="C1"
+    )
+    # A transaction without a customer goes by its own id.
+    assert (
+        len({lane_for(subscriber_id=1, customer_key="", unique_id=f"T{n}") for n in range(500)})
+        > 32
+    )
