@@ -270,6 +270,18 @@ def lane_work(lane: int) -> tuple[int, int]:
     return found["count"], found["last"] or 0
 
 
+def lane_dead_customers(lane: int) -> set[tuple[int, str]]:
+    """The customers with dead letters in a lane: their later records must wait behind them
+    (a lane's reads leave dead letters out)."""
+    return set(
+        ProgressRecord.objects.filter(lane=lane, is_dead_letter=True)
+        .exclude(customer_key="")
+        .order_by()
+        .values_list("subscriber_id", "customer_key")
+        .distinct()
+    )
+
+
 def pending_exists() -> bool:
     return any(model.objects.exists() for model in PENDING_MODELS)
 

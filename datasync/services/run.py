@@ -58,6 +58,7 @@ from .lease import (
 )
 from .queues import (
     QueuedRecord,
+    lane_dead_customers,
     lane_work,
     lanes_with_work,
     pending_batch_move,
@@ -241,18 +242,19 @@ class _Run:
 
     # -- which lanes this run delivers ------------------------------------------------------
     def fill(self) -> None:
-        """Give each idle deliverer its next batch; take more lanes while there is room."""
-        for stream in list(self.streams.values()):
-            if stream.batch is None:
-                self.batch_next(stream)
-        if self.whole_queue:
-            return
-        room = len(self.streams) < self.concurrency
-        if not self.streams or (room and time.monotonic() >= self.next_look):
-            self.lanes_look()
-            for stream in self.streams.values():
+        """Give each idle deliverer its next batch; take more lanes while there is room (a
+        lane taken may turn out to have nothing to send now, and moving records for it may
+        fill other lanes: look again until nothing changes)."""
+        while True:
+            for stream in list(self.streams.values()):
                 if stream.batch is None:
                     self.batch_next(stream)
+            if self.whole_queue or len(self.streams) >= self.concurrency:
+                return
+            if self.streams and time.monotonic() < self.next_look:
+                return
+            if not self.lanes_look():
+                return
 
     def batch_next(self, stream: _Stream) -> None:
         """The stream's next batch, reading and moving records as needed; when it has no
@@ -270,14 +272,16 @@ class _Run:
                 del self.streams[WHOLE_QUEUE]
             return
 
-    def lanes_look(self) -> None:
-        """Take free lanes that have work, the oldest work first, up to the concurrency."""
+    def lanes_look(self) -> bool:
+        """Take free lanes that have work, the oldest work first, up to the concurrency;
+        True when it took any."""
         self.next_look = time.monotonic() + LOOK_AGAIN_SECONDS
         work = lanes_with_work()
         if not work and self.pending_ready() and self.move():
             work = lanes_with_work()
         live, stale = lanes_held_elsewhere(holder=self.holder)
         unserved = 0
+        took = False
         for found in work:
             lane = found.lane
             if (
@@ -293,6 +297,8 @@ class _Run:
             if lane_take(lane, holder=self.holder, run_id=self.run.pk):
                 self.renewed[lane] = started
                 self.streams[lane] = _Stream(lane=lane)
+                self.dead_customers |= lane_dead_customers(lane)
+                took = True
         if unserved and self.more_lanes is not None and not self.asked_for_help:
             # More free lanes have work than this run delivers at once: another worker (of
             # any cluster) can take them.
@@ -300,6 +306,7 @@ class _Run:
             self.more_lanes()
         # A killed run's lanes with work: wait for their leases to expire, then take them.
         self.waiting_for_takeover = not self.streams and bool(stale & {w.lane for w in work})
+        return took
 
     def lane_give_back(self, stream: _Stream) -> None:
         lane = stream.lane
