@@ -309,6 +309,9 @@ class _Run:
         return took
 
     def lane_give_back(self, stream: _Stream) -> None:
+        """Release an emptied lane, its delivered records removed first: the next holder
+        must not find them queued."""
+        self.flush()
         lane = stream.lane
         del self.streams[lane]
         self.renewed.pop(lane, None)
@@ -624,8 +627,9 @@ def datasync_run(
                 with shared.lock:
                     drain.flush()
                 beating.join()
-                run.finished_at = timezone.now()
+                run.finished_at = run.heartbeat_at = timezone.now()
                 run.save()
+                _abandoned_mark(run)  # a run whose lanes this one took over, say
                 logger.info(
                     "Data Sync run %s %s: moved %s, sent %s, failed %s%s",
                     run.pk,

@@ -34,6 +34,7 @@ class Behaviour:
     hang_seconds: float = 0.0
     valid_token: str | None = None  # when set, any other Bearer token gets a 401
     latency: tuple[float, float] | None = None  # answer after a random time in this range
+    gate: threading.Event | None = None  # when set, API calls wait until it opens
     # Answer 400 to a body whose messages this says are bad (and record no delivery).
     reject: Callable[[list[dict]], bool] | None = None
 
@@ -83,6 +84,8 @@ class LocalReceiver:
                     receiver.in_flight += 1
                     receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
                 try:
+                    if behaviour.gate is not None:
+                        behaviour.gate.wait(timeout=60)
                     if behaviour.hang_seconds:
                         receiver._release.wait(behaviour.hang_seconds)
                     if behaviour.latency:
