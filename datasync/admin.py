@@ -52,6 +52,8 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "finished_at",
         "trigger",
         "status",
+        "worker",
+        "concurrency",
         "moved",
         "sent",
         "failed",

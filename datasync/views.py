@@ -1,7 +1,8 @@
 """The Data Sync page of the web UI (DESIGN.md, "Web UI": Data Sync is global, so only admin
-roles see it): queue depths, recent runs with their errors, dead-lettered records with
-replay, Run now (Job Admin) and Send Sample Message (System Admin, or System Config together
-with Job Admin). Settings and credentials stay on the admin's Data Sync page."""
+roles see it): queue depths, the lanes (busy, queued, who holds which), recent runs with
+their errors and throughput, dead-lettered records with replay, Run now (Job Admin) and Send
+Sample Message (System Admin, or System Config together with Job Admin). Settings and
+credentials stay on the admin's Data Sync page."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 from integration_hub import roles
 from integration_hub.services.jobs import job_enqueue
 
-from .selectors import dead_letters, queue_depths, run_list, user_may_run
+from .selectors import dead_letters, lane_overview, queue_depths, runs_recent, user_may_run
 from .services.replay import dead_letters_replay
 from .services.sample import sample_message_send
 
@@ -26,7 +27,8 @@ def _page(request, *, sample=None, status: int = 200):
         "datasync/page.html",
         {
             "depths": queue_depths(),
-            "runs": list(run_list()[:RUNS_SHOWN]),
+            "lanes": lane_overview(),
+            "runs": runs_recent(limit=RUNS_SHOWN),
             "dead_letters": dead_letters(),
             "may_run": user_may_run(user),
             "may_send_sample": roles.user_may_send_sample_message(user),

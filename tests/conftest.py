@@ -26,6 +26,15 @@ def page_queries(client, path: str) -> int:
     return len(queries)
 
 
+@pytest.fixture
+def settings_cache_steady(monkeypatch):
+    """System settings, once read, stay cached until one changes (no version check once a
+    second), so that a page's query count depends on its data, not on the cache's clock."""
+    from integration_hub import system_settings
+
+    monkeypatch.setattr(system_settings, "CHECK_INTERVAL", float("inf"))
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test databases as pytest-django sets them up; each transactional test then ends by
