@@ -39,6 +39,9 @@ class SyncRunOutputSerializer(serializers.ModelSerializer):
             "last_error",
             "last_status_code",
             "last_response_excerpt",
+            "worker",
+            "concurrency",
+            "heartbeat_at",
         ]
 
 
@@ -49,7 +52,9 @@ class SyncRunListApi(APIView):
         operation_id="datasync_runs_list",
         summary="List Data Sync runs",
         description="The run history, newest first: status, counts and the last error with "
-        "the receiver's status code and a response excerpt.",
+        "the receiver's status code and a response excerpt; where each run ran (`worker`, host "
+        "and pid), how many lanes it delivered at once (`concurrency`) and its last heartbeat "
+        "(a RUNNING run writes its counts with each).",
         responses={
             200: SyncRunOutputSerializer(many=True),
             **error_responses(

@@ -41,12 +41,13 @@ def _finished_run(**fields):
 
 @pytest.mark.parametrize("role", [roles.JOB_ADMIN, roles.SYSTEM_ADMIN, roles.SYSTEM_CONFIG])
 def test_admin_roles_list_the_run_history(api_as, make_user, role):
-    _finished_run(sent=3)
+    _finished_run(sent=3, worker="worker-1 pid 42", concurrency=8)
     response = api_as(make_user(role)).get("/api/v1/datasync/runs")
     assert response.status_code == 200
     (run,) = response.json()["results"]
     assert (run["status"], run["sent"], run["lastStatusCode"]) == ("FAILED", 3, 500)
     assert run["lastResponseExcerpt"] == "boom"
+    assert (run["worker"], run["concurrency"]) == ("worker-1 pid 42", 8)
 
 
 def test_owners_and_anonymous_callers_may_not_list_runs(api_as, owner, api_client):
