@@ -78,6 +78,9 @@ READ_CHUNK = 1000  # records read at once by the whole-queue deliverer
 LANE_CHUNK = 200  # records read at once from one lane
 LEASE_MARGIN = 0.2  # of a lease: no POST starts in its last fifth
 LOOK_AGAIN_SECONDS = 0.5  # how often a run with room looks for lanes, or waits for one
+# A holder is stale after missing two heartbeats: a run with nothing else to do watches a
+# live holder's lanes a little longer than that before it leaves them to it.
+WATCH_HEARTBEATS = 2.5
 PENDING_RECHECK_SECONDS = 1.0  # new captures arrive all the time
 SAVE_SECONDS = 2.0  # how often a running run's counts are written (its page shows them)
 ERROR_CHARS = 1000
@@ -148,6 +151,7 @@ class _Run:
         self.pending_checked = 0.0
         self.next_look = 0.0
         self.waiting_for_takeover = False
+        self.watch_until: float | None = None
         self.asked_for_help = False
         self.stopping: str | None = None  # "slice", "failed", "lost"
         self.failure: DeliveryFailed | None = None
@@ -304,9 +308,21 @@ class _Run:
             # any cluster) can take them.
             self.asked_for_help = True
             self.more_lanes()
-        # A killed run's lanes with work: wait for their leases to expire, then take them.
-        self.waiting_for_takeover = not self.streams and bool(stale & {w.lane for w in work})
+        self.waiting_for_takeover = not self.streams and self.worth_waiting(live, stale, work)
         return took
+
+    def worth_waiting(self, live: set[int], stale: set[int], work) -> bool:
+        """With nothing to send, whether to wait for lanes with work that other runs hold:
+        a holder that stopped beating was killed, and its leases expire soon; one that still
+        beats is watched for WATCH_HEARTBEATS, in case it was killed a moment ago."""
+        with_work = {w.lane for w in work}
+        if stale & with_work:
+            return True
+        if not live & with_work:
+            return False
+        if self.watch_until is None:
+            self.watch_until = time.monotonic() + WATCH_HEARTBEATS * heartbeat_seconds()
+        return time.monotonic() < self.watch_until
 
     def lane_give_back(self, stream: _Stream) -> None:
         """Release an emptied lane, its delivered records removed first: the next holder
@@ -552,10 +568,13 @@ def _worker_name() -> str:
 
 def _whole_queue_take(holder: str, deadline: float) -> None:
     """Every lane, or RunConflict when a live run holds any. Lanes of a run that stopped
-    beating (killed) are waited for until their leases expire, within the slice."""
+    beating (killed) are waited for until their leases expire, within the slice; a holder
+    that still beats is watched for WATCH_HEARTBEATS first, in case it was just killed."""
+    watch_until = time.monotonic() + WATCH_HEARTBEATS * heartbeat_seconds()
     while not lanes_take_all(holder=holder, run_id=None):
         live, _stale = lanes_held_elsewhere(holder=holder)
-        if live or time.monotonic() >= deadline:
+        now = time.monotonic()
+        if (live and now >= watch_until) or now >= deadline:
             raise RunConflict("Another Data Sync run is active.")
         time.sleep(LOOK_AGAIN_SECONDS)
 

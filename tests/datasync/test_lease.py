@@ -18,8 +18,15 @@ from .conftest import datasync_configure
 from .receiver import Behaviour
 
 
-def test_a_run_is_refused_while_another_holds_the_lease(db):
-    assert lanes_take_all(holder="other", run_id=None)
+def _held_by_a_live_run(**filters) -> None:
+    """Lanes leased to another run that keeps beating."""
+    later = timezone.now() + timedelta(minutes=1)
+    LaneLease.objects.filter(**filters).update(holder="other", heartbeat_at=later, expires_at=later)
+
+
+def test_a_run_is_refused_while_another_holds_the_lease(db, settings):
+    settings.DATASYNC_LEASE_SECONDS = 2  # it watches the holder for 2.5 heartbeats: 1 s
+    _held_by_a_live_run()
     with pytest.raises(RunConflict):
         datasync_run(trigger=SyncRun.Trigger.COMMAND, honour_backoff=False)
     assert not SyncRun.objects.exists()
@@ -27,14 +34,28 @@ def test_a_run_is_refused_while_another_holds_the_lease(db):
     assert datasync_run(trigger=SyncRun.Trigger.COMMAND, honour_backoff=False).pk
 
 
-def test_a_run_is_refused_while_another_run_holds_even_one_lane(db):
-    LaneLease.objects.filter(lane=17).update(
-        holder="other", heartbeat_at=timezone.now(), expires_at=timezone.now() + timedelta(10)
-    )
+def test_a_run_is_refused_while_another_run_holds_even_one_lane(db, settings):
+    settings.DATASYNC_LEASE_SECONDS = 2
+    _held_by_a_live_run(lane=17)
     with pytest.raises(RunConflict):
         datasync_run(trigger=SyncRun.Trigger.COMMAND, honour_backoff=False)
     # Nothing half taken: the lanes that were free are free again.
     assert set(LaneLease.objects.exclude(holder="").values_list("lane", flat=True)) == {17}
+
+
+def test_a_run_started_just_after_a_kill_waits_for_the_lease_and_takes_over(
+    datasync_on, mocked_receiver, settings
+):
+    settings.DATASYNC_LEASE_SECONDS = 2
+    now = timezone.now()
+    assert lanes_take_all(holder="killed", run_id=None)
+    # It beat 1 s ago and never again: stale, its lease ends in 1 s.
+    LaneLease.objects.update(
+        heartbeat_at=now - timedelta(seconds=1), expires_at=now + timedelta(seconds=1)
+    )
+    run = datasync_run(trigger=SyncRun.Trigger.COMMAND, honour_backoff=False)
+    assert run.status == "SUCCEEDED"
+    assert not LaneLease.objects.exclude(holder="").exists()
 
 
 def test_a_killed_runs_expired_lease_is_taken_over_and_its_run_marked_abandoned(db):
@@ -51,7 +72,8 @@ def test_a_killed_runs_expired_lease_is_taken_over_and_its_run_marked_abandoned(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_overlapping_runs_give_one_active_run(local_receiver):
+def test_two_overlapping_runs_give_one_active_run(local_receiver, settings):
+    settings.DATASYNC_LEASE_SECONDS = 2  # the second run watches the first for 1 s
     datasync_configure(
         api_url=local_receiver.base_url + "/api", token_url=local_receiver.base_url + "/token"
     )
