@@ -88,19 +88,22 @@ def lanes_release(*, holder: str, lanes: set[int] | None = None) -> None:
     released.update(holder="", run_id=None, heartbeat_at=None, expires_at=None)
 
 
-def lanes_held_elsewhere(*, holder: str) -> tuple[set[int], set[int]]:
-    """Lanes another holder's lease still covers: (live, stale). A stale holder has missed
-    two heartbeats, so it was probably killed: its lanes are worth waiting for (their
-    leases expire soon), unlike a live holder's."""
+def lanes_held_elsewhere(*, holder: str) -> tuple[set[int], set[int], set[int]]:
+    """Lanes leased to other holders: (live, stale, expired). A stale holder has missed two
+    heartbeats, so it was probably killed: its lanes are worth waiting for (their leases
+    expire soon), unlike a live holder's. An expired lease was never given back: its holder
+    was killed mid-way, and the lane is free to take."""
     missed = timedelta(seconds=2 * heartbeat_seconds())
-    live, stale = set(), set()
+    live, stale, expired = set(), set(), set()
     rows = (
         LaneLease.objects.exclude(holder=holder)
         .exclude(holder="")
-        .filter(expires_at__gte=Now())
-        .annotate(is_stale=Q(heartbeat_at__lt=Now() - missed))
-        .values_list("lane", "is_stale")
+        .annotate(
+            is_expired=Q(expires_at__lt=Now()) | Q(expires_at__isnull=True),
+            is_stale=Q(heartbeat_at__lt=Now() - missed),
+        )
+        .values_list("lane", "is_expired", "is_stale")
     )
-    for lane, is_stale in rows:
-        (stale if is_stale else live).add(lane)
-    return live, stale
+    for lane, is_expired, is_stale in rows:
+        (expired if is_expired else stale if is_stale else live).add(lane)
+    return live, stale, expired

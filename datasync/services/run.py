@@ -206,12 +206,10 @@ class _Run:
         busy = any(stream.batch is not None for stream in self.streams.values())
         if busy:
             # At concurrency 1 the POST about to be made blocks this thread: flush first
-            # when it could keep the delivered records past FLUSH_SECONDS.
-            if (
-                self.delivered
-                and self.whole_queue
-                and now - self.delivered_since + self.expected_post_seconds >= FLUSH_SECONDS
-            ):
+            # when it could keep the delivered records past FLUSH_SECONDS. Above 1 this
+            # thread waits at most until the flush is due.
+            ahead = self.expected_post_seconds if self.whole_queue else 0.0
+            if self.delivered and time.monotonic() - self.delivered_since + ahead >= FLUSH_SECONDS:
                 self.flush()
             return True
         self.flush()
@@ -283,7 +281,9 @@ class _Run:
         work = lanes_with_work()
         if not work and self.pending_ready() and self.move():
             work = lanes_with_work()
-        live, stale = lanes_held_elsewhere(holder=self.holder)
+        live, stale, expired = lanes_held_elsewhere(holder=self.holder)
+        # A killed run's lanes first, once their leases expired: their work was under way.
+        work.sort(key=lambda found: found.lane not in expired)
         unserved = 0
         took = False
         for found in work:
@@ -333,6 +333,7 @@ class _Run:
         self.renewed.pop(lane, None)
         lanes_release(holder=self.holder, lanes={lane})
         self.exhausted[lane] = lane_work(lane)
+        self.next_look = 0.0  # its place goes to another lane at once
 
     def drop_lapsed_lanes(self) -> None:
         """A lane whose lease this run can no longer vouch for (its heartbeats failed, or
@@ -572,7 +573,7 @@ def _whole_queue_take(holder: str, deadline: float) -> None:
     that still beats is watched for WATCH_HEARTBEATS first, in case it was just killed."""
     watch_until = time.monotonic() + WATCH_HEARTBEATS * heartbeat_seconds()
     while not lanes_take_all(holder=holder, run_id=None):
-        live, _stale = lanes_held_elsewhere(holder=holder)
+        live, _stale, _expired = lanes_held_elsewhere(holder=holder)
         now = time.monotonic()
         if (live and now >= watch_until) or now >= deadline:
             raise RunConflict("Another Data Sync run is active.")
