@@ -47,9 +47,8 @@ def lanes_ensure() -> None:
         )
 
 
-def lanes_take_all(*, holder: str, run_id: int) -> bool:
+def lanes_take_all(*, holder: str, run_id: int | None) -> bool:
     """Every lane at once, or none: True when `holder` now holds the whole queue."""
-    lanes_ensure()
     with transaction.atomic():
         taken = LaneLease.objects.filter(_free()).update(**_held_values(holder, run_id))
         if taken == LANES:

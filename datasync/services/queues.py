@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
-from django.db.models import F, TextField
+from django.db.models import Exists, F, OuterRef, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -292,7 +292,19 @@ def progress_delete(ids: list[int]) -> None:
 
 
 def progress_dead_letter(ids: list[int]) -> int:
-    return ProgressRecord.objects.filter(id__in=ids).update(is_dead_letter=True)
+    """Dead-letter `ids`, each only while an earlier record of its customer still is one
+    (a replay may have put them back in the queue since the run looked)."""
+    behind_a_dead_letter = ProgressRecord.objects.filter(
+        subscriber_id=OuterRef("subscriber_id"),
+        customer_key=OuterRef("customer_key"),
+        id__lt=OuterRef("id"),
+        is_dead_letter=True,
+    )
+    return (
+        ProgressRecord.objects.filter(id__in=ids)
+        .filter(Exists(behind_a_dead_letter))
+        .update(is_dead_letter=True)
+    )
 
 
 @transaction.atomic

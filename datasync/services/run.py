@@ -50,6 +50,7 @@ from .lease import (
     LANES,
     heartbeat_seconds,
     lane_take,
+    lanes_ensure,
     lanes_held_elsewhere,
     lanes_release,
     lanes_renew,
@@ -75,6 +76,7 @@ logger = logging.getLogger("datasync")
 SLICE_SECONDS = 120.0  # django-q2 kills a task after 240 s
 FLUSH_SECONDS = 0.1  # delivered records leave the queue at most this long after their 2xx
 READ_CHUNK = 1000  # records read at once by the whole-queue deliverer
+MOVES_PER_STEP = 5  # batches moved while holding the run's connection, between two waits
 LANE_CHUNK = 200  # records read at once from one lane
 LEASE_MARGIN = 0.2  # of a lease: no POST starts in its last fifth
 LOOK_AGAIN_SECONDS = 0.5  # how often a run with room looks for lanes, or waits for one
@@ -89,6 +91,10 @@ WHOLE_QUEUE = -1  # the stream key of the deliverer holding every lane
 
 class RunConflict(Exception):
     """Another Data Sync run is active."""
+
+
+class _LeaseLapsed(Exception):
+    """This run can no longer vouch for the lane's lease: the POST is not sent."""
 
 
 @dataclass
@@ -111,6 +117,7 @@ class _Outcome:
     finished: float = 0.0  # monotonic time of the last 2xx
     took: float = 0.0
     lease_lapsed: bool = False
+    error: Exception | None = None  # unexpected: the run ends with it
 
 
 class _Run:
@@ -137,6 +144,7 @@ class _Run:
         self.batch_size = int(setting_get("DataSyncBatchSize"))
         self.max_attempts = int(setting_get("DataSyncMaxAttempts"))
         self.lease = lease_seconds()
+        self.renew_until = self.deadline + self.lease  # pushed back by a POST's timeout
         self.streams: dict[int, _Stream] = {}
         # lane -> monotonic time its lease was last taken or renewed (read by HTTP threads)
         self.renewed: dict[int, float] = {}
@@ -159,6 +167,10 @@ class _Run:
         self.next_save = time.monotonic() + SAVE_SECONDS
         self.sender: Sender | None = None
         self.executor: ThreadPoolExecutor | None = None
+        self.sending = threading.local()  # the stream this thread is POSTing for
+        self.error: Exception | None = None
+        self.moves_this_step = 0
+        self.more_to_move = False
 
     # -- the loop ---------------------------------------------------------------------------
     def drain(self) -> None:
@@ -168,8 +180,10 @@ class _Run:
         lock = self.shared.lock
         with lock:
             client = delivery_client()
-            client.auth = LockedAuth(client.auth, self.shared)
+            client.auth = LockedAuth(client.auth, self.shared, before_send=self.lease_check)
             self.sender = Sender(client)
+            # A POST outlives the slice by at most its timeout: leases stay renewed until then.
+            self.renew_until = self.deadline + float(self.sender.timeout) + self.lease
         if not self.whole_queue:
             self.executor = ThreadPoolExecutor(
                 max_workers=self.concurrency,
@@ -185,6 +199,8 @@ class _Run:
         finally:
             if self.executor is not None:
                 self.executor.shutdown(wait=True, cancel_futures=True)
+        if self.error is not None:
+            raise self.error
         if self.failure is not None:
             raise self.failure
 
@@ -194,6 +210,8 @@ class _Run:
         for stream, outcome in self.outcomes:
             self.take_outcome(stream, outcome)
         self.outcomes = []
+        self.moves_this_step = 0
+        self.more_to_move = False
         now = time.monotonic()
         if now >= self.deadline and self.stopping is None:
             self.stopping = "slice"
@@ -204,6 +222,8 @@ class _Run:
         if now >= self.next_save:
             self.progress_save()
         busy = any(stream.batch is not None for stream in self.streams.values())
+        if self.more_to_move and self.stopping is None:
+            return True  # more to move for an idle lane: after the lock is let go a moment
         if busy:
             # At concurrency 1 the POST about to be made blocks this thread: flush first
             # when it could keep the delivered records past FLUSH_SECONDS. Above 1 this
@@ -222,7 +242,7 @@ class _Run:
             stream = self.streams.get(WHOLE_QUEUE)
             if stream is not None and stream.batch is not None:
                 self.outcomes.append((stream, self.send(stream, stream.batch)))
-            else:
+            elif not self.more_to_move:
                 time.sleep(LOOK_AGAIN_SECONDS)  # waiting for a killed run's lease to expire
             return
         for stream in self.streams.values():
@@ -234,7 +254,8 @@ class _Run:
         if self.delivered:
             timeout = min(timeout, max(0.0, self.delivered_since + FLUSH_SECONDS - now))
         if not futures:
-            time.sleep(timeout)
+            if not self.more_to_move:
+                time.sleep(timeout)
             return
         done, _ = wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
         for future in done:
@@ -266,8 +287,12 @@ class _Run:
             if batch:
                 stream.batch = batch
                 return
-            if self.pending_ready() and self.move():
-                continue
+            if self.pending_ready():
+                if self.moves_this_step >= MOVES_PER_STEP:
+                    self.more_to_move = True  # the next step moves on (the lock let go)
+                    return
+                if self.move():
+                    continue
             if stream.lane != WHOLE_QUEUE:
                 self.lane_give_back(stream)
             else:
@@ -417,6 +442,7 @@ class _Run:
 
     def move(self) -> bool:
         """One batch of DataSyncBatchSize from pending to progress; True when any moved."""
+        self.moves_this_step += 1
         moved, lowest = pending_batch_move(batch_size=self.batch_size)
         self.run.moved += moved
         if not moved:
@@ -436,32 +462,48 @@ class _Run:
     # -- one POST (in an HTTP thread above concurrency 1) -----------------------------------
     def send(self, stream: _Stream, batch: list[QueuedRecord]) -> _Outcome:
         """POST the batch; if it fails, each of its messages alone, in order, until one
-        fails. No POST starts unless the lane's lease is known to hold."""
+        fails. No POST goes out unless the lane's lease is known to hold at that moment
+        (checked again after the token is in hand, just before the request is sent). What
+        went out before an unexpected error is still reported."""
+        outcome = _Outcome(delivered=[])
         started = time.monotonic()
-        if not self.lease_valid(stream):
-            return _Outcome(delivered=[], lease_lapsed=True)
+        self.sending.stream = stream
+        try:
+            self.send_into(outcome, batch)
+        except _LeaseLapsed:
+            outcome.lease_lapsed = True
+        except Exception as exc:  # reported once the other lanes' answers are in
+            outcome.error = exc
+        finally:
+            self.sending.stream = None
+        if outcome.finished:
+            outcome.took = outcome.finished - started
+        return outcome
+
+    def send_into(self, outcome: _Outcome, batch: list[QueuedRecord]) -> None:
         try:
             self.post(batch)
         except DeliveryFailed as failure:
             if len(batch) == 1 or not failure.is_attempt:
-                return _Outcome(delivered=[], failed=batch, failure=failure)
+                outcome.failed, outcome.failure = batch, failure
+                return
         else:
-            now = time.monotonic()
-            return _Outcome(delivered=batch, finished=now, took=now - started)
-        delivered: list[QueuedRecord] = []
-        finished = 0.0
+            outcome.delivered, outcome.finished = batch, time.monotonic()
+            return
         for record in batch:
-            if not self.lease_valid(stream):
-                return _Outcome(delivered=delivered, finished=finished, lease_lapsed=True)
             try:
                 self.post([record])
             except DeliveryFailed as failure:
-                return _Outcome(
-                    delivered=delivered, failed=[record], failure=failure, finished=finished
-                )
-            delivered.append(record)
-            finished = time.monotonic()
-        return _Outcome(delivered=delivered, finished=finished, took=finished - started)
+                outcome.failed, outcome.failure = [record], failure
+                return
+            outcome.delivered.append(record)
+            outcome.finished = time.monotonic()
+
+    def lease_check(self) -> None:
+        """Called right before each request goes out (after its headers are ready)."""
+        stream = getattr(self.sending, "stream", None)
+        if stream is not None and not self.lease_valid(stream):
+            raise _LeaseLapsed
 
     def post(self, batch: list[QueuedRecord]) -> None:
         body = body_from_messages(
@@ -487,7 +529,10 @@ class _Run:
                 self.delivered_since = outcome.finished
             self.delivered += [r.id for r in outcome.delivered]
             self.run.sent += len(outcome.delivered)
-        if outcome.failure is not None:
+        if outcome.error is not None:
+            self.error = self.error or outcome.error
+            self.stopping = "failed"
+        elif outcome.failure is not None:
             self.fail(outcome.failed, outcome.failure)
         elif outcome.lease_lapsed:
             # Not sent: left for whoever holds the lane now (or this run, should it take the
@@ -531,7 +576,7 @@ class _Run:
         stuck past its slice stops renewing, so that its lanes are taken over."""
         self.shared.borrow()
         while not stop.wait(heartbeat_seconds()):
-            if time.monotonic() > self.deadline + self.lease:
+            if time.monotonic() > self.renew_until:
                 logger.warning("Data Sync run %s is past its slice: its leases lapse.", self.run.pk)
                 return
             with self.shared.lock:
@@ -567,12 +612,15 @@ def _worker_name() -> str:
     return f"{socket.gethostname()} pid {os.getpid()}"[:200]
 
 
-def _whole_queue_take(holder: str, deadline: float) -> None:
+def _whole_queue_take(holder: str, deadline: float) -> float:
     """Every lane, or RunConflict when a live run holds any. Lanes of a run that stopped
     beating (killed) are waited for until their leases expire, within the slice; a holder
     that still beats is watched for WATCH_HEARTBEATS first, in case it was just killed."""
     watch_until = time.monotonic() + WATCH_HEARTBEATS * heartbeat_seconds()
-    while not lanes_take_all(holder=holder, run_id=None):
+    while True:
+        taken_at = time.monotonic()
+        if lanes_take_all(holder=holder, run_id=None):
+            return taken_at
         live, _stale, _expired = lanes_held_elsewhere(holder=holder)
         now = time.monotonic()
         if (live and now >= watch_until) or now >= deadline:
@@ -593,8 +641,8 @@ def datasync_run(
     holder = uuid.uuid4().hex
     concurrency = _concurrency()
     deadline = time.monotonic() + slice_seconds
-    if concurrency == 1:
-        _whole_queue_take(holder, deadline)
+    lanes_ensure()
+    taken_at = _whole_queue_take(holder, deadline) if concurrency == 1 else 0.0
     try:
         started = timezone.now()
         run = SyncRun.objects.create(
@@ -617,8 +665,7 @@ def datasync_run(
             more_lanes=more_lanes,
         )
         if concurrency == 1:
-            now = time.monotonic()
-            drain.renewed = dict.fromkeys(range(LANES), now)
+            drain.renewed = dict.fromkeys(range(LANES), taken_at)
             drain.streams[WHOLE_QUEUE] = _Stream(lane=WHOLE_QUEUE)
         run.status = SyncRun.Status.SUCCEEDED
         stop = threading.Event()

@@ -8,7 +8,7 @@ again; `LockedAuth` takes the lock around exactly that.
 """
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -41,9 +41,18 @@ class LockedAuth(OutboundAuth):
     refreshes (database work) happen under the shared connection's lock, and when several
     threads get a 401 for one token, it is discarded (and a new one fetched) once."""
 
-    def __init__(self, inner: OutboundAuth, shared: SharedConnection):
+    def __init__(
+        self,
+        inner: OutboundAuth,
+        shared: SharedConnection,
+        *,
+        before_send: Callable[[], None] | None = None,
+    ):
         self.inner = inner
         self.shared = shared
+        # Called with the headers ready, right before the request goes out: a token fetch
+        # may have taken long (it holds the lock), and the caller checks its lease after it.
+        self.before_send = before_send
         self.origin = inner.origin
         self.sends_credentials = inner.sends_credentials
         self._generation = 0  # how many times the token was discarded
@@ -52,7 +61,10 @@ class LockedAuth(OutboundAuth):
     def headers(self, *, timeout) -> dict[str, str]:
         with self.shared.lock:
             self._seen.generation = self._generation
-            return self.inner.headers(timeout=timeout)
+            headers = self.inner.headers(timeout=timeout)
+        if self.before_send is not None:
+            self.before_send()
+        return headers
 
     def token_discard(self) -> bool:
         with self.shared.lock:
