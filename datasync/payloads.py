@@ -65,10 +65,58 @@ def customer_notes_segments(customer: Customer) -> tuple[list[str], list[str]]:
     return notes, segments
 
 
-def customer_json(customer: Customer, *, is_new: bool = False) -> dict:
+@functools.cache
+def customer_lists_sql(customer_pk: str) -> tuple[str, str]:
+    """PostgreSQL: the SQL of the customer's `customerNote` and `segment` lists as customer_json
+    builds them, in the order of customer_notes_segments; `customer_pk` is the SQL of the
+    customer's id (lets one statement read the customer, its lists and queue its JSON)."""
+    quote = connection.ops.quote_name
+    note = CustomerNote._meta
+    membership = CustomerSegment._meta
+    segment = Segment._meta
+    pk = quote("id")
+    # Only quoted table and column names from the models are interpolated.
+    notes = (
+        f"SELECT jsonb_agg(jsonb_build_object('text', n.{quote('text')})"  # noqa: S608
+        f" ORDER BY n.{quote('created_at')}, n.{pk})"
+        f" FROM {quote(note.db_table)} n WHERE n.{quote('customer_id')} = {customer_pk}"
+    )
+    segments = (
+        f"SELECT jsonb_agg(jsonb_build_object('name', s.{quote('name')})"  # noqa: S608
+        f" ORDER BY s.{quote('name')})"
+        f" FROM {quote(membership.db_table)} m"
+        f" JOIN {quote(segment.db_table)} s ON s.{pk} = m.{quote('segment_id')}"
+        f" WHERE m.{quote('customer_id')} = {customer_pk}"
+    )
+    return f"COALESCE(({notes}), '[]')", f"COALESCE(({segments}), '[]')"
+
+
+def customer_json_lists(notes: list[dict], segments: list[dict]) -> dict:
+    """The part of customer_json made of the customer's lists (as customer_lists_sql() reads
+    them)."""
+    return {"customerNotes": {"customerNote": notes}, "customerSegments": {"segment": segments}}
+
+
+def customer_json_lists_sql(notes: str, segments: str) -> str:
+    """customer_json_lists() in PostgreSQL, from the SQL of the two lists."""
+    return (
+        f"jsonb_build_object('customerNotes', jsonb_build_object('customerNote', {notes}),"
+        f" 'customerSegments', jsonb_build_object('segment', {segments}))"
+    )
+
+
+def customer_json(
+    customer: Customer,
+    *,
+    is_new: bool = False,
+    notes_segments: tuple[list[str], list[str]] | None = None,
+) -> dict:
     """The customer as reference 003's CustomerResponseType. A new customer has no notes or
-    segments yet, so no query is made for them."""
-    notes, segments = ([], []) if is_new else customer_notes_segments(customer)
+    segments yet, so no query is made for them; nor when the caller read them already
+    (`notes_segments`, as customer_notes_segments returns them)."""
+    if notes_segments is None:
+        notes_segments = ([], []) if is_new else customer_notes_segments(customer)
+    notes, segments = notes_segments
     address = []
     if any((customer.street, customer.city, customer.postal_code, customer.country_code)):
         address.append(
@@ -108,8 +156,9 @@ def customer_json(customer: Customer, *, is_new: bool = False) -> dict:
                 "personalSummary": {"languageCode": _or_none(customer.language_code)},
             }
         },
-        "customerNotes": {"customerNote": [{"text": text} for text in notes]},
-        "customerSegments": {"segment": [{"name": name} for name in segments]},
+        **customer_json_lists(
+            [{"text": text} for text in notes], [{"name": name} for name in segments]
+        ),
     }
 
 

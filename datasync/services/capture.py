@@ -4,6 +4,11 @@ change leaves nothing queued. Nothing is captured while DataSyncEnabled is false
 setting: no query per save); the purge of a deleted or merged-away customer's records runs
 whatever the setting, so a deleted customer's data is never sent later."""
 
+import functools
+import json
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+
 from integration_hub.models import Customer, Order
 from integration_hub.system_settings import setting_get
 
@@ -15,8 +20,14 @@ from ..models import (
     QueueRecord,
     TransactionPendingRecord,
 )
-from ..payloads import customer_json, transaction_json
-from .queues import capture_number_next, pending_record_insert
+from ..payloads import (
+    customer_json,
+    customer_json_lists_sql,
+    customer_lists_sql,
+    customer_notes_segments,
+    transaction_json,
+)
+from .queues import pending_insert_params, pending_insert_sql, pending_record_insert
 
 
 def is_capturing() -> bool:
@@ -36,31 +47,150 @@ def customer_records_purge(*, subscriber_id: int, customer_key: str) -> int:
     return removed
 
 
+def _customer_from_row(conn, row) -> Customer:
+    """The Customer of a row whose first columns are its concrete fields, converted as the
+    ORM would convert them (SQLite: dates, datetimes, booleans)."""
+    fields = Customer._meta.concrete_fields
+    values = list(row[: len(fields)])
+    for index, field in enumerate(fields):
+        column = field.get_col(Customer._meta.db_table)
+        for convert in conn.ops.get_db_converters(column) + column.get_db_converters(conn):
+            values[index] = convert(values[index], column, conn)
+    return Customer.from_db(conn.alias, [field.attname for field in fields], values)
+
+
+@functools.cache
+def _customer_lock_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in Customer._meta.concrete_fields)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    # Only quoted table and column names from the models are interpolated.
+    return (
+        f"SELECT {columns} FROM {quote(Customer._meta.db_table)}"  # noqa: S608
+        f" WHERE {quote('id')} = %s{lock}"
+    )
+
+
 def _customer_lock(pk: int) -> Customer | None:
     """Lock the customer's row for the rest of the capturing transaction (PostgreSQL; SQLite
     serialises writers) and read it as committed: a concurrent change of this customer
-    commits before this returns, so its capture number is lower and this JSON includes it."""
-    return Customer.objects.select_for_update().filter(pk=pk).order_by().first()
+    commits before this returns, so its capture number is lower and this JSON includes it.
+    Plain SQL, as this runs inside every captured save."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    with conn.cursor() as cursor:
+        cursor.execute(_customer_lock_sql(conn.vendor), [pk])
+        row = cursor.fetchone()
+    return None if row is None else _customer_from_row(conn, row)
+
+
+CustomerRead = tuple[Customer, tuple[list[str], list[str]]]  # the customer, (notes, segments)
+
+
+def _customer_lock_read(customer: Customer) -> CustomerRead:
+    """_customer_lock, then the customer's notes and segments, read after the lock so that
+    they include every change committed before it (the customer as given when its row is
+    gone)."""
+    customer = _customer_lock(customer.pk) or customer
+    return customer, customer_notes_segments(customer)
+
+
+@functools.cache
+def _customer_capture_sql() -> str:
+    """PostgreSQL: one statement that captures a change of an existing customer. `locked`
+    locks the customer's row and reads it with its notes and segments; `queued` queues the
+    record, numbered after the lock, its JSON the one Python built from the customer as the
+    service holds it, completed with those lists. It queues only when the row as locked is
+    that customer (no other change of it committed since the service read it) and the
+    version its snapshot saw, and the lock was free or already this transaction's (SKIP
+    LOCKED): so the lists were read after every change that locked the customer before.
+    Returns the row, its lists, whether it is that version, and the capture number (NULL
+    when nothing was queued)."""
+    quote = connection.ops.quote_name
+    table = quote(Customer._meta.db_table)
+    pk = quote("id")
+    names = [quote(field.column) for field in Customer._meta.concrete_fields]
+    notes, segments = customer_lists_sql(f"c.{pk}")
+    locked = (
+        f"SELECT {', '.join(f'c.{name}' for name in names)}, {notes} AS notes,"  # noqa: S608
+        f" {segments} AS segments,"
+        f" (SELECT seen.xmin FROM {table} seen WHERE seen.{pk} = c.{pk}) = c.xmin AS is_current"
+        f" FROM {table} c WHERE c.{pk} = %s FOR UPDATE OF c SKIP LOCKED"
+    )
+    lists = customer_json_lists_sql("locked.notes", "locked.segments")
+    same = (
+        f" FROM locked WHERE locked.is_current AND"
+        f" ROW({', '.join(f'locked.{name}' for name in names)})"
+        f" IS NOT DISTINCT FROM ROW({', '.join(['%s'] * len(names))})"
+    )
+    queued = pending_insert_sql(
+        CustomerPendingRecord, "postgresql", json_object=f"%s || {lists}", source=same
+    )
+    return (
+        f"WITH locked AS ({locked}), queued AS ({queued})"  # noqa: S608
+        f" SELECT locked.*, (SELECT {quote('capture_order')} FROM queued) FROM locked"
+    )
+
+
+def _customer_capture_at_once(customer: Customer, values: dict) -> tuple[bool, CustomerRead | None]:
+    """Queue the customer's record in one statement (_customer_capture_sql): (True, None)
+    when it did; else (False, what it read under the lock), for the caller to queue from
+    (None when the row was locked by another transaction or is gone: the caller locks it,
+    waiting)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    record = {**values, "json_object": customer_json(customer, notes_segments=([], []))}
+    params = [
+        customer.pk,
+        *pending_insert_params(CustomerPendingRecord, record),
+        *(
+            field.get_db_prep_value(getattr(customer, field.attname), conn)
+            for field in Customer._meta.concrete_fields
+        ),
+    ]
+    with conn.cursor() as cursor:
+        cursor.execute(_customer_capture_sql(), params)
+        row = cursor.fetchone()
+    if row is None:
+        return False, None
+    *_, is_current, number = row
+    if number is not None:
+        return True, None
+    locked = _customer_from_row(conn, row)
+    if not is_current:  # it waited: the lists are from before the wait
+        return False, (locked, customer_notes_segments(locked))
+    # Django's PostgreSQL connection hands jsonb over as its text.
+    notes, segments = (
+        json.loads(value) if isinstance(value, str) else value for value in row[-4:-2]
+    )
+    lists = [note["text"] for note in notes], [segment["name"] for segment in segments]
+    return False, (locked, lists)
 
 
 def _record_insert(model: type[QueueRecord], **values) -> None:
     """Queue a record with the next capture number; the caller holds the customer's lock."""
-    pending_record_insert(model, capture_order=capture_number_next(), **values)
+    pending_record_insert(model, **values)
 
 
 def _customer_capture(
-    customer: Customer, action: str, *, is_new: bool = False, is_locked: bool = False
+    customer: Customer, action: str, *, is_new: bool = False, read: CustomerRead | None = None
 ) -> None:
-    # A new customer's row is this transaction's own insert: no one else can change it.
-    locked = customer if is_new or is_locked else (_customer_lock(customer.pk) or customer)
+    """`read`: the customer and its lists as the caller read them under the lock."""
+    values = {
+        "object_name": ObjectName.CUSTOMER,
+        "unique_id": customer.customer_id,
+        "action": action,
+        "subscriber_id": customer.subscriber_id,
+        "customer_key": customer.customer_id,
+    }
+    if is_new:
+        # A new customer's row is this transaction's own insert: no one else can change it.
+        read = customer, ([], [])
+    elif read is None and connection.vendor == "postgresql":
+        is_queued, read = _customer_capture_at_once(customer, values)
+        if is_queued:
+            return
+    locked, lists = read or _customer_lock_read(customer)
     _record_insert(
-        CustomerPendingRecord,
-        object_name=ObjectName.CUSTOMER,
-        unique_id=locked.customer_id,
-        action=action,
-        json_object=customer_json(locked, is_new=is_new),
-        subscriber_id=customer.subscriber_id,
-        customer_key=customer.customer_id,
+        CustomerPendingRecord, **values, json_object=customer_json(locked, notes_segments=lists)
     )
 
 
@@ -117,7 +247,8 @@ def on_order_posted(sender, *, order: Order, **kwargs) -> None:
     # The customer's row is locked before either number is taken: a change of the customer
     # still open in another transaction commits first, is numbered first and is sent first,
     # and the UPDATE below reads the customer as it then is.
-    customer = (_customer_lock(order.customer_id) or order.customer) if order.customer_id else None
+    read = _customer_lock_read(order.customer) if order.customer_id else None
+    customer = read[0] if read else None
     _record_insert(
         TransactionPendingRecord,
         object_name=ObjectName.TRANSACTION,
@@ -128,4 +259,4 @@ def on_order_posted(sender, *, order: Order, **kwargs) -> None:
         customer_key=customer.customer_id if customer else "",
     )
     if customer is not None:
-        _customer_capture(customer, Action.UPDATE, is_locked=True)
+        _customer_capture(customer, Action.UPDATE, read=read)

@@ -34,6 +34,7 @@ QUEUE_COLUMNS = (
     "subscriber_id",
     "customer_key",
 )
+_CAPTURED_COLUMNS = set(QUEUE_COLUMNS) - {"capture_order"}  # given by capture, not numbered
 PENDING_MODELS = (CustomerPendingRecord, TransactionPendingRecord)
 DELETE_CHUNK = 10_000  # ids per DELETE, under SQLite's limit on parameters
 CAPTURE_SEQUENCE = "datasync_capture_seq"  # PostgreSQL; created by migration 0002
@@ -71,29 +72,55 @@ def capture_number_next() -> int:
 
 
 @functools.cache
-def _pending_insert_sql(model: type[QueueRecord], vendor: str) -> str:
+def pending_insert_sql(
+    model: type[QueueRecord], vendor: str, *, json_object: str = "%s", source: str = ""
+) -> str:
+    """INSERT INTO the pending queue of `model` ... SELECT a value for each of QUEUE_COLUMNS,
+    RETURNING its capture number; the parameters are pending_insert_params(). PostgreSQL
+    takes the capture number in the statement itself (no statement of its own per captured
+    save). `json_object`: the SQL of the JSON object, with one parameter (the JSON from
+    Python); `source`: what follows the values (a FROM clause)."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(name) for name in ("created_at", "updated_at", *QUEUE_COLUMNS))
-    placeholders = ", ".join(["%s"] * (len(QUEUE_COLUMNS) + 2))
+    names = ("created_at", "updated_at", *QUEUE_COLUMNS)
+    number = f"nextval('{CAPTURE_SEQUENCE}')" if vendor == "postgresql" else "%s"
+    marks = {"capture_order": number, "json_object": json_object}
+    values = ", ".join(marks.get(name, "%s") for name in names)
+    columns = ", ".join(quote(name) for name in names)
     table = quote(model._meta.db_table)
-    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    # Only quoted table and column names from the models (and the caller's SQL) go in.
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT {values}{source}"
+        f" RETURNING {quote('capture_order')}"
+    )
 
 
-def pending_record_insert(model: type[QueueRecord], **values) -> None:
-    """One pending record with a value for each of QUEUE_COLUMNS, as Model.objects.create()
-    would write it (this runs inside every captured save)."""
-    if len(values) != len(QUEUE_COLUMNS):
-        raise TypeError(f"A queued record takes exactly {', '.join(QUEUE_COLUMNS)}.")
+def pending_insert_params(model: type[QueueRecord], values: dict) -> list:
+    """The parameters of pending_insert_sql() for `values`: one for each of QUEUE_COLUMNS but
+    capture_order, which PostgreSQL takes in the INSERT and other databases take here from
+    capture_number_next(). As Model.objects.create() would write them."""
+    if values.keys() != _CAPTURED_COLUMNS:
+        raise TypeError(f"A queued record takes exactly {', '.join(sorted(_CAPTURED_COLUMNS))}.")
     conn = connections[DEFAULT_DB_ALIAS]
     now = conn.ops.adapt_datetimefield_value(timezone.now())
-    values["json_object"] = model._meta.get_field("json_object").get_db_prep_save(
-        values["json_object"], conn
-    )
+    values = {
+        **values,
+        "json_object": model._meta.get_field("json_object").get_db_prep_save(
+            values["json_object"], conn
+        ),
+    }
+    if conn.vendor != "postgresql":
+        values["capture_order"] = capture_number_next()
+    return [now, now, *(values[name] for name in QUEUE_COLUMNS if name in values)]
+
+
+def pending_record_insert(model: type[QueueRecord], **values) -> int:
+    """One pending record with a value for each of QUEUE_COLUMNS but capture_order, numbered
+    with the next capture number, which it returns. This runs inside every captured save:
+    the caller holds the customer's lock."""
+    conn = connections[DEFAULT_DB_ALIAS]
     with conn.cursor() as cursor:
-        cursor.execute(
-            _pending_insert_sql(model, conn.vendor),
-            [now, now, *(values[column] for column in QUEUE_COLUMNS)],
-        )
+        cursor.execute(pending_insert_sql(model, conn.vendor), pending_insert_params(model, values))
+        return cursor.fetchone()[0]
 
 
 # -- pending to progress ---------------------------------------------------------------------
