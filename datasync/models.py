@@ -34,6 +34,9 @@ class QueueRecord(TimeStampedModel):
     subscriber_id = models.BigIntegerField()
     customer_key = models.CharField(max_length=64, blank=True)
     lane = models.PositiveSmallIntegerField(default=0)
+    # Not indexed (unlike other models'): nothing looks records up by it, and every captured
+    # save and every move would pay for the index.
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         abstract = True

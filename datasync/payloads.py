@@ -65,10 +65,18 @@ def customer_notes_segments(customer: Customer) -> tuple[list[str], list[str]]:
     return notes, segments
 
 
-def customer_json(customer: Customer, *, is_new: bool = False) -> dict:
+def customer_json(
+    customer: Customer,
+    *,
+    is_new: bool = False,
+    notes_segments: tuple[list[str], list[str]] | None = None,
+) -> dict:
     """The customer as reference 003's CustomerResponseType. A new customer has no notes or
-    segments yet, so no query is made for them."""
-    notes, segments = ([], []) if is_new else customer_notes_segments(customer)
+    segments yet, so no query is made for them; nor when the caller read them already
+    (`notes_segments`, as customer_notes_segments returns them)."""
+    if notes_segments is None:
+        notes_segments = ([], []) if is_new else customer_notes_segments(customer)
+    notes, segments = notes_segments
     address = []
     if any((customer.street, customer.city, customer.postal_code, customer.country_code)):
         address.append(

@@ -4,6 +4,10 @@ change leaves nothing queued. Nothing is captured while DataSyncEnabled is false
 setting: no query per save); the purge of a deleted or merged-away customer's records runs
 whatever the setting, so a deleted customer's data is never sent later."""
 
+import functools
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+
 from integration_hub.models import Customer, Order
 from integration_hub.system_settings import setting_get
 
@@ -15,8 +19,8 @@ from ..models import (
     QueueRecord,
     TransactionPendingRecord,
 )
-from ..payloads import customer_json, transaction_json
-from .queues import capture_number_next, lane_for, pending_record_insert
+from ..payloads import customer_json, customer_notes_segments, transaction_json
+from .queues import lane_for, pending_record_insert
 
 
 def is_capturing() -> bool:
@@ -36,11 +40,51 @@ def customer_records_purge(*, subscriber_id: int, customer_key: str) -> int:
     return removed
 
 
+def _customer_from_row(conn, row) -> Customer:
+    """The Customer of a row whose first columns are its concrete fields, converted as the
+    ORM would convert them (SQLite: dates, datetimes, booleans)."""
+    fields = Customer._meta.concrete_fields
+    values = list(row[: len(fields)])
+    for index, field in enumerate(fields):
+        column = field.get_col(Customer._meta.db_table)
+        for convert in conn.ops.get_db_converters(column) + column.get_db_converters(conn):
+            values[index] = convert(values[index], column, conn)
+    return Customer.from_db(conn.alias, [field.attname for field in fields], values)
+
+
+@functools.cache
+def _customer_lock_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in Customer._meta.concrete_fields)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    # Only quoted table and column names from the models are interpolated.
+    return (
+        f"SELECT {columns} FROM {quote(Customer._meta.db_table)}"  # noqa: S608
+        f" WHERE {quote('id')} = %s{lock}"
+    )
+
+
 def _customer_lock(pk: int) -> Customer | None:
     """Lock the customer's row for the rest of the capturing transaction (PostgreSQL; SQLite
     serialises writers) and read it as committed: a concurrent change of this customer
-    commits before this returns, so its capture number is lower and this JSON includes it."""
-    return Customer.objects.select_for_update().filter(pk=pk).order_by().first()
+    commits before this returns, so its capture number is lower and this JSON includes it.
+    Plain SQL, as this runs inside every captured save."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    with conn.cursor() as cursor:
+        cursor.execute(_customer_lock_sql(conn.vendor), [pk])
+        row = cursor.fetchone()
+    return None if row is None else _customer_from_row(conn, row)
+
+
+CustomerRead = tuple[Customer, tuple[list[str], list[str]]]  # the customer, (notes, segments)
+
+
+def _customer_lock_read(customer: Customer) -> CustomerRead:
+    """_customer_lock, then the customer's notes and segments, read after the lock so that
+    they include every change committed before it (the customer as given when its row is
+    gone)."""
+    customer = _customer_lock(customer.pk) or customer
+    return customer, customer_notes_segments(customer)
 
 
 def _record_insert(model: type[QueueRecord], **values) -> None:
@@ -51,22 +95,26 @@ def _record_insert(model: type[QueueRecord], **values) -> None:
         customer_key=values["customer_key"],
         unique_id=values["unique_id"],
     )
-    pending_record_insert(model, capture_order=capture_number_next(), lane=lane, **values)
+    pending_record_insert(model, lane=lane, **values)
 
 
 def _customer_capture(
-    customer: Customer, action: str, *, is_new: bool = False, is_locked: bool = False
+    customer: Customer, action: str, *, is_new: bool = False, read: CustomerRead | None = None
 ) -> None:
-    # A new customer's row is this transaction's own insert: no one else can change it.
-    locked = customer if is_new or is_locked else (_customer_lock(customer.pk) or customer)
+    """`read`: the customer and its lists as the caller read them under the lock."""
+    values = {
+        "object_name": ObjectName.CUSTOMER,
+        "unique_id": customer.customer_id,
+        "action": action,
+        "subscriber_id": customer.subscriber_id,
+        "customer_key": customer.customer_id,
+    }
+    if is_new:
+        # A new customer's row is this transaction's own insert: no one else can change it.
+        read = customer, ([], [])
+    locked, lists = read or _customer_lock_read(customer)
     _record_insert(
-        CustomerPendingRecord,
-        object_name=ObjectName.CUSTOMER,
-        unique_id=locked.customer_id,
-        action=action,
-        json_object=customer_json(locked, is_new=is_new),
-        subscriber_id=customer.subscriber_id,
-        customer_key=customer.customer_id,
+        CustomerPendingRecord, **values, json_object=customer_json(locked, notes_segments=lists)
     )
 
 
@@ -123,7 +171,8 @@ def on_order_posted(sender, *, order: Order, **kwargs) -> None:
     # The customer's row is locked before either number is taken: a change of the customer
     # still open in another transaction commits first, is numbered first and is sent first,
     # and the UPDATE below reads the customer as it then is.
-    customer = (_customer_lock(order.customer_id) or order.customer) if order.customer_id else None
+    read = _customer_lock_read(order.customer) if order.customer_id else None
+    customer = read[0] if read else None
     _record_insert(
         TransactionPendingRecord,
         object_name=ObjectName.TRANSACTION,
@@ -134,4 +183,4 @@ def on_order_posted(sender, *, order: Order, **kwargs) -> None:
         customer_key=customer.customer_id if customer else "",
     )
     if customer is not None:
-        _customer_capture(customer, Action.UPDATE, is_locked=True)
+        _customer_capture(customer, Action.UPDATE, read=read)

@@ -36,6 +36,7 @@ QUEUE_COLUMNS = (
     "customer_key",
     "lane",
 )
+_CAPTURED_COLUMNS = set(QUEUE_COLUMNS) - {"capture_order"}  # given by capture, not numbered
 PENDING_MODELS = (CustomerPendingRecord, TransactionPendingRecord)
 DELETE_CHUNK = 10_000  # ids per DELETE, under SQLite's limit on parameters
 CAPTURE_SEQUENCE = "datasync_capture_seq"  # PostgreSQL; created by migration 0002
@@ -84,28 +85,39 @@ def capture_number_next() -> int:
 
 @functools.cache
 def _pending_insert_sql(model: type[QueueRecord], vendor: str) -> str:
+    """INSERT INTO the pending queue of `model` a value for each of QUEUE_COLUMNS, RETURNING
+    its capture number. PostgreSQL takes the number in the statement itself (no statement of
+    its own per captured save); elsewhere it is a parameter."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(name) for name in ("created_at", "updated_at", *QUEUE_COLUMNS))
-    placeholders = ", ".join(["%s"] * (len(QUEUE_COLUMNS) + 2))
+    names = ("created_at", "updated_at", *QUEUE_COLUMNS)
+    number = f"nextval('{CAPTURE_SEQUENCE}')" if vendor == "postgresql" else "%s"
+    values = ", ".join(number if name == "capture_order" else "%s" for name in names)
+    columns = ", ".join(quote(name) for name in names)
     table = quote(model._meta.db_table)
-    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    # Only quoted table and column names from the models go in.
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES ({values})"  # noqa: S608
+        f" RETURNING {quote('capture_order')}"
+    )
 
 
-def pending_record_insert(model: type[QueueRecord], **values) -> None:
-    """One pending record with a value for each of QUEUE_COLUMNS, as Model.objects.create()
-    would write it (this runs inside every captured save)."""
-    if len(values) != len(QUEUE_COLUMNS):
-        raise TypeError(f"A queued record takes exactly {', '.join(QUEUE_COLUMNS)}.")
+def pending_record_insert(model: type[QueueRecord], **values) -> int:
+    """One pending record with a value for each of QUEUE_COLUMNS but capture_order, numbered
+    with the next capture number, which it returns; written as Model.objects.create() would.
+    This runs inside every captured save: the caller holds the customer's lock."""
+    if values.keys() != _CAPTURED_COLUMNS:
+        raise TypeError(f"A queued record takes exactly {', '.join(sorted(_CAPTURED_COLUMNS))}.")
     conn = connections[DEFAULT_DB_ALIAS]
     now = conn.ops.adapt_datetimefield_value(timezone.now())
     values["json_object"] = model._meta.get_field("json_object").get_db_prep_save(
         values["json_object"], conn
     )
+    if conn.vendor != "postgresql":
+        values["capture_order"] = capture_number_next()
+    params = [now, now, *(values[name] for name in QUEUE_COLUMNS if name in values)]
     with conn.cursor() as cursor:
-        cursor.execute(
-            _pending_insert_sql(model, conn.vendor),
-            [now, now, *(values[column] for column in QUEUE_COLUMNS)],
-        )
+        cursor.execute(_pending_insert_sql(model, conn.vendor), params)
+        return cursor.fetchone()[0]
 
 
 # -- pending to progress ---------------------------------------------------------------------

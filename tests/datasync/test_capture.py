@@ -2,6 +2,7 @@
 through the API, the admin or a batch import queues its record in the same transaction."""
 
 import io
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -13,7 +14,9 @@ from datasync.models import (
     ProgressRecord,
     TransactionPendingRecord,
 )
+from datasync.payloads import customer_json
 from integration_hub.batch_import import customers_import
+from integration_hub.models import Customer
 from integration_hub.selectors import default_subscriber
 from integration_hub.services.customers import (
     customer_create,
@@ -90,6 +93,43 @@ def test_a_note_and_segment_changes_each_queue_an_update_with_notes_and_segments
     assert updates[0].json_object["customerNotes"] == {"customerNote": [{"text": "prefers email"}]}
     assert updates[1].json_object["customerSegments"] == {"segment": [{"name": "VIP"}]}
     assert updates[2].json_object["customerSegments"] == {"segment": []}
+
+
+def test_an_update_queues_the_customer_as_stored_with_every_note_and_segment_in_order(
+    datasync_on,
+):
+    customer = _customer(phone="+4670000001", street="1 Main St", signup_date=date(2026, 1, 2))
+    for text in ("first", "second", "third"):
+        customer_note_add(customer=customer, text=text)
+    for name in ("Zeta", "Alpha", "Mid"):
+        customer_segment_join(customer=customer, segment_name=name)
+    customer_update(customer=customer, last_name="Byron")
+    record = CustomerPendingRecord.objects.order_by("capture_order").last()
+    stored = Customer.objects.get(pk=customer.pk)
+    assert record.json_object == json.loads(json.dumps(customer_json(stored)))
+    assert record.json_object["customerNotes"]["customerNote"] == [
+        {"text": "first"},
+        {"text": "second"},
+        {"text": "third"},
+    ]
+    assert record.json_object["customerSegments"]["segment"] == [
+        {"name": "Alpha"},
+        {"name": "Mid"},
+        {"name": "Zeta"},
+    ]
+
+
+def test_an_update_through_a_stale_copy_queues_the_other_changes_made_since(datasync_on):
+    """The service holds a copy read before another change committed: the queued JSON is
+    the customer as stored, with both changes."""
+    customer = _customer()
+    stale = Customer.objects.get(pk=customer.pk)
+    customer_update(customer=customer, email="grace@example.com")
+    customer_update(customer=stale, first_name="Grace")
+    record = CustomerPendingRecord.objects.order_by("capture_order").last()
+    individual = record.json_object["entityInformation"]["individual"]
+    assert individual["name"]["name"][0] == {"location": "FIRST", "value": "Grace"}
+    assert individual["contactInformation"]["email"] == [{"emailAddress": "grace@example.com"}]
 
 
 def test_deleting_a_customer_purges_its_records_in_both_queues_then_queues_a_delete(datasync_on):

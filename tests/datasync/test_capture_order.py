@@ -202,3 +202,56 @@ def test_a_number_that_commits_after_higher_ones_still_goes_before_its_customers
     names = [_first_name(m) for m in _messages(mocked_receiver)[sent_before:]]
     assert names == ["B1", "B2", "Older", "Newer"]
     assert run.sent == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_update_waits_for_a_note_still_being_added_and_includes_it(mocked_receiver):
+    """Another transaction holds a share lock on the customer's row while it adds a note
+    (the foreign key's check takes one): the capture waits for it, then reads the customer's
+    notes as they are after it committed."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from integration_hub.models import Customer, CustomerNote
+
+    from .conftest import TOKEN_URL, datasync_configure
+
+    datasync_configure(api_url=API_URL, token_url=TOKEN_URL)
+    customer = customer_create(subscriber=default_subscriber(), customer_id="C1")
+    added, release = threading.Event(), threading.Event()
+
+    def add_note():
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT 1 FROM integration_hub_customer WHERE id = %s FOR KEY SHARE",
+                        [customer.pk],
+                    )
+                CustomerNote.objects.create(customer_id=customer.pk, text="in flight")
+                added.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def update():
+        try:
+            customer_update(customer=Customer.objects.get(pk=customer.pk), first_name="Ada")
+        finally:
+            connection.close()
+
+    adder = threading.Thread(target=add_note)
+    adder.start()
+    assert added.wait(timeout=30)
+    updater = threading.Thread(target=update)
+    updater.start()
+    updater.join(timeout=1)  # it waits for the note's transaction...
+    assert updater.is_alive()
+    release.set()  # ...until it commits
+    adder.join(timeout=30)
+    updater.join(timeout=30)
+
+    record = CustomerPendingRecord.objects.order_by("capture_order").last()
+    assert record.json_object["customerNotes"] == {"customerNote": [{"text": "in flight"}]}
