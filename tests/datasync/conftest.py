@@ -20,6 +20,25 @@ def datasync_configure(*, api_url: str, token_url: str, enabled: bool = True, **
         setting_set(key=key, value=value)
 
 
+def receiver_configure(receiver, **more) -> None:
+    """Data Sync enabled against a LocalReceiver (its /api and /token)."""
+    datasync_configure(
+        api_url=receiver.base_url + "/api", token_url=receiver.base_url + "/token", **more
+    )
+
+
+def customers_changed(customers: int, updates: int) -> None:
+    """`customers` customers C000..., each created then changed `updates` times (captured)."""
+    from integration_hub.selectors import default_subscriber
+    from integration_hub.services.customers import customer_create, customer_update
+
+    subscriber = default_subscriber()
+    for n in range(customers):
+        customer = customer_create(subscriber=subscriber, customer_id=f"C{n:03}", first_name="v0")
+        for version in range(1, updates + 1):
+            customer = customer_update(customer=customer, first_name=f"v{version}")
+
+
 @pytest.fixture
 def datasync_on(db):
     """Data Sync enabled against API_URL / TOKEN_URL (mock them with `responses`)."""

@@ -13,29 +13,13 @@ from datasync.models import LaneLease, ProgressRecord, SyncRun
 from datasync.services.queues import lane_for
 from datasync.services.run import datasync_run
 from integration_hub.models import Customer
-from integration_hub.selectors import default_subscriber
-from integration_hub.services.customers import customer_create, customer_update
+from integration_hub.services.customers import customer_update
 from integration_hub.system_settings import setting_get
 
-from .conftest import datasync_configure
+from .conftest import customers_changed, receiver_configure
 from .receiver import Behaviour
 
 pytestmark = pytest.mark.django_db
-
-
-def _configure(receiver, **more) -> None:
-    datasync_configure(
-        api_url=receiver.base_url + "/api", token_url=receiver.base_url + "/token", **more
-    )
-
-
-def _changes(customers: int, updates: int) -> None:
-    """`customers` customers, each created then changed `updates` times (captured)."""
-    subscriber = default_subscriber()
-    for n in range(customers):
-        customer = customer_create(subscriber=subscriber, customer_id=f"C{n:03}", first_name="v0")
-        for version in range(1, updates + 1):
-            customer = customer_update(customer=customer, first_name=f"v{version}")
 
 
 def _by_customer(messages: list[dict]) -> dict[str, list[int]]:
@@ -51,8 +35,8 @@ def _run() -> SyncRun:
 
 
 def test_each_customers_order_is_kept_at_concurrency_8_with_a_random_latency(local_receiver):
-    _configure(local_receiver, DataSyncConcurrency=8)
-    _changes(customers=40, updates=4)
+    receiver_configure(local_receiver, DataSyncConcurrency=8)
+    customers_changed(customers=40, updates=4)
     local_receiver.behaviour = Behaviour(latency=(0.0, 0.03))
 
     run = _run()
@@ -72,8 +56,8 @@ def test_each_customers_order_is_kept_at_concurrency_8_with_a_random_latency(loc
 def test_a_run_opens_no_database_connection_besides_its_own_whatever_its_concurrency(
     local_receiver,
 ):
-    _configure(local_receiver, DataSyncConcurrency=16)
-    _changes(customers=64, updates=1)
+    receiver_configure(local_receiver, DataSyncConcurrency=16)
+    customers_changed(customers=64, updates=1)
     # The receiver refuses the token the run starts with: its HTTP threads fetch another
     # one, which reads and writes the database.
     local_receiver.behaviour = Behaviour(valid_token="token-2", latency=(0.0, 0.01))
@@ -97,8 +81,8 @@ def test_a_run_opens_no_database_connection_besides_its_own_whatever_its_concurr
 def test_a_failed_batch_is_retried_one_message_per_post_so_its_neighbours_are_delivered(
     local_receiver,
 ):
-    _configure(local_receiver, DataSyncMessagesPerRequest=10, DataSyncMaxAttempts=1)
-    _changes(customers=6, updates=0)
+    receiver_configure(local_receiver, DataSyncMessagesPerRequest=10, DataSyncMaxAttempts=1)
+    customers_changed(customers=6, updates=0)
     bad = Customer.objects.get(customer_id="C002")
     customer_update(customer=bad, first_name="later")  # queued behind the bad record
 

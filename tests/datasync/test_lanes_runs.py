@@ -20,27 +20,12 @@ from datasync.models import CustomerPendingRecord, LaneLease, ProgressRecord, Sy
 from datasync.services.queues import capture_number_next, lane_for
 from datasync.services.run import datasync_run
 from integration_hub.selectors import default_subscriber
-from integration_hub.services.customers import customer_create, customer_update
 from tests.reliability.cluster import REPO_ROOT, cluster_database_url, run_cluster
 
-from .conftest import datasync_configure
+from .conftest import customers_changed, receiver_configure
 from .receiver import Behaviour
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _configure(receiver, **more) -> None:
-    datasync_configure(
-        api_url=receiver.base_url + "/api", token_url=receiver.base_url + "/token", **more
-    )
-
-
-def _changes(customers: int, updates: int) -> None:
-    subscriber = default_subscriber()
-    for n in range(customers):
-        customer = customer_create(subscriber=subscriber, customer_id=f"C{n:03}", first_name="v0")
-        for version in range(1, updates + 1):
-            customer = customer_update(customer=customer, first_name=f"v{version}")
 
 
 def _queue_directly(count: int, customers: int) -> None:
@@ -94,8 +79,8 @@ def _lane_of(message: dict) -> int:
 
 
 def test_two_runs_side_by_side_never_deliver_one_lane_at_once(local_receiver):
-    _configure(local_receiver, DataSyncConcurrency=4)
-    _changes(customers=80, updates=2)
+    receiver_configure(local_receiver, DataSyncConcurrency=4)
+    customers_changed(customers=80, updates=2)
     gate = threading.Event()
     local_receiver.behaviour = Behaviour(gate=gate, latency=(0.005, 0.02))
     runs = [_command_run(), _command_run()]
@@ -130,8 +115,8 @@ def test_two_runs_side_by_side_never_deliver_one_lane_at_once(local_receiver):
 
 def test_a_killed_runs_lanes_are_taken_over_once_their_leases_expire(local_receiver, settings):
     settings.DATASYNC_LEASE_SECONDS = 2.0  # short, so the test does not wait 15 s
-    _configure(local_receiver, DataSyncConcurrency=4)
-    _changes(customers=25, updates=7)
+    receiver_configure(local_receiver, DataSyncConcurrency=4)
+    customers_changed(customers=25, updates=7)
     expected = {
         str(n) for n in CustomerPendingRecord.objects.values_list("capture_order", flat=True)
     }
@@ -189,7 +174,7 @@ def test_two_clusters_drain_5000_records_in_lanes_none_lost_none_twice(local_rec
     from django_q.models import Schedule
 
     Schedule.objects.all().delete()
-    _configure(local_receiver, DataSyncConcurrency=8)
+    receiver_configure(local_receiver, DataSyncConcurrency=8)
     _queue_directly(5000, customers=700)
     local_receiver.behaviour = Behaviour(latency=(0.0, 0.002))
     with run_cluster(workers=1) as one, run_cluster(workers=1) as two:
