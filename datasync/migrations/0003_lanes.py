@@ -35,6 +35,9 @@ def lanes_assign(apps, schema_editor):
                 row.lane = lane_of(row.subscriber_id, row.customer_key, row.unique_id)
             model.objects.bulk_update(rows, ["lane"])
             last = rows[-1].pk
+    # A run's last heartbeat is at least its start (the page ages RUNNING runs by it).
+    SyncRun = apps.get_model("datasync", "SyncRun")
+    SyncRun.objects.filter(heartbeat_at__isnull=True).update(heartbeat_at=models.F("started_at"))
     LaneLease = apps.get_model("datasync", "LaneLease")
     LaneLease.objects.bulk_create([LaneLease(lane=lane) for lane in range(LANES)])
 

@@ -16,8 +16,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 
 from ..models import LaneLease
-
-LANES = 64
+from .queues import LANES
 
 
 def lease_seconds() -> float:

@@ -125,12 +125,14 @@ def pending_record_insert(model: type[QueueRecord], **values) -> int:
 
 def pending_batch_move(*, batch_size: int) -> tuple[int, int | None]:
     """Move up to `batch_size` of the earliest pending records to progress, in one
-    transaction that deletes them from pending: the claim reads ids only (with
-    FOR UPDATE SKIP LOCKED on PostgreSQL), then one INSERT ... SELECT copies the rows with
-    their capture numbers as progress ids (hence uniqueIds) and one DELETE per queue
-    removes them. Returns how many moved and the lowest capture number among them (None
-    when none moved): on PostgreSQL a number taken early may commit, and move, after higher
-    ones.
+    transaction that deletes them from pending: the claim reads the earliest ids of both
+    queues in one statement (one snapshot: two reads could see a customer's later record in
+    one queue without its earlier one, committed in between, in the other), locks them on
+    PostgreSQL (waiting out a purge deleting them), then one INSERT ... SELECT copies the
+    rows with their capture numbers as progress ids (hence uniqueIds) and one DELETE per
+    queue removes them. Returns how many moved and the lowest capture number among them
+    (None when none moved): on PostgreSQL a number taken early may commit, and move, after
+    higher ones.
 
     Moves are one at a time (an advisory lock on PostgreSQL; SQLite serialises writers): two
     moves side by side could each take some of one customer's records and commit in the
@@ -139,17 +141,9 @@ def pending_batch_move(*, batch_size: int) -> tuple[int, int | None]:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MOVE_LOCK])
-        picked = []
-        for flag, model in enumerate(PENDING_MODELS):
-            queryset = model.objects.order_by("capture_order", "id")
-            if connection.vendor == "postgresql":
-                queryset = queryset.select_for_update(skip_locked=True)
-            picked += [
-                (capture_order, flag, pk)
-                for capture_order, pk in queryset.values_list("capture_order", "id")[:batch_size]
-            ]
-        picked.sort()
-        picked = picked[:batch_size]
+        picked = _pending_earliest(batch_size)
+        if connection.vendor == "postgresql" and picked:
+            picked = _pending_lock(picked)
         if not picked:
             return 0, None
         ids = [[pk for _, flag, pk in picked if flag == wanted] for wanted in (0, 1)]
@@ -157,6 +151,34 @@ def pending_batch_move(*, batch_size: int) -> tuple[int, int | None]:
         for model, model_ids in zip(PENDING_MODELS, ids, strict=True):
             _ids_delete(model, model_ids)
     return len(picked), picked[0][0]
+
+
+def _pending_earliest(limit: int) -> list[tuple[int, int, int]]:
+    """(capture number, queue, id) of the `limit` earliest pending records of both queues,
+    in one statement."""
+    quote = connection.ops.quote_name
+    selects = [
+        f"SELECT {quote('capture_order')} AS n, {flag} AS queue, {quote('id')} AS pk"  # noqa: S608
+        f" FROM {quote(model._meta.db_table)}"
+        for flag, model in enumerate(PENDING_MODELS)
+    ]
+    sql = f"SELECT n, queue, pk FROM ({' UNION ALL '.join(selects)}) pending"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} ORDER BY n, queue, pk LIMIT %s", [limit])
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _pending_lock(picked: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Lock the picked rows (PostgreSQL); those a purge deleted meanwhile drop out."""
+    kept = set()
+    for flag, model in enumerate(PENDING_MODELS):
+        ids = [pk for _, queue, pk in picked if queue == flag]
+        if ids:
+            locked = (
+                model.objects.filter(id__in=ids).select_for_update().values_list("id", flat=True)
+            )
+            kept |= {(flag, pk) for pk in locked}
+    return [row for row in picked if (row[1], row[2]) in kept]
 
 
 def _progress_insert(ids: list[list[int]]) -> None:

@@ -2,7 +2,8 @@
 
 1. the progress queue first; 2. pending to progress in batches of DataSyncBatchSize, each
 batch one transaction that also deletes it from pending; 3. POSTs in capture order (progress
-id order), one message per request or up to DataSyncMessagesPerRequest of one lane.
+id order), one message per request or up to DataSyncMessagesPerRequest (of one lane, above
+DataSyncConcurrency 1).
 
 Who delivers what: every record is in one of 64 lanes (its customer's). At
 DataSyncConcurrency 1 a run takes every lane's lease at once and delivers the whole queue in
@@ -161,6 +162,8 @@ class _Run:
         self.waiting_for_takeover = False
         self.watch_until: float | None = None
         self.asked_for_help = False
+        self.lanes_lost = 0  # lanes whose lease this run could no longer vouch for
+        self.unserved = 0  # free lanes with work this run had no room for, at its last look
         self.stopping: str | None = None  # "slice", "failed", "lost"
         self.failure: DeliveryFailed | None = None
         self.outcomes: list[tuple[_Stream, _Outcome]] = []
@@ -210,6 +213,19 @@ class _Run:
         for stream, outcome in self.outcomes:
             self.take_outcome(stream, outcome)
         self.outcomes = []
+        if (
+            self.unserved
+            and self.run.sent
+            and self.stopping is None
+            and self.more_lanes is not None
+            and not self.asked_for_help
+        ):
+            # More free lanes have work than this run delivers at once, and the receiver
+            # takes what is sent: another worker (of any cluster) can take them. Not before
+            # something went through: lanes whose records all wait out a backoff, or a
+            # receiver that is down, must not chain runs back to back.
+            self.asked_for_help = True
+            self.more_lanes()
         self.moves_this_step = 0
         self.more_to_move = False
         now = time.monotonic()
@@ -242,8 +258,6 @@ class _Run:
             stream = self.streams.get(WHOLE_QUEUE)
             if stream is not None and stream.batch is not None:
                 self.outcomes.append((stream, self.send(stream, stream.batch)))
-            elif not self.more_to_move:
-                time.sleep(LOOK_AGAIN_SECONDS)  # waiting for a killed run's lease to expire
             return
         for stream in self.streams.values():
             if stream.batch is not None and stream.future is None:
@@ -328,11 +342,7 @@ class _Run:
                 self.streams[lane] = _Stream(lane=lane)
                 self.dead_customers |= lane_dead_customers(lane)
                 took = True
-        if unserved and self.more_lanes is not None and not self.asked_for_help:
-            # More free lanes have work than this run delivers at once: another worker (of
-            # any cluster) can take them.
-            self.asked_for_help = True
-            self.more_lanes()
+        self.unserved = unserved
         self.waiting_for_takeover = not self.streams and self.worth_waiting(live, stale, work)
         return took
 
@@ -373,6 +383,7 @@ class _Run:
                 )
                 return
             logger.warning("Data Sync run %s lost lane %s", self.run.pk, stream.lane)
+            self.lanes_lost += 1
             del self.streams[key]
             self.renewed.pop(stream.lane, None)
 
@@ -678,6 +689,12 @@ def datasync_run(
                 drain.drain()
                 if drain.stopping == "slice":
                     run.has_more = True
+                elif drain.lanes_lost:
+                    run.has_more = True  # their records wait for whoever holds them now
+                    run.last_error = (
+                        f"Lost {drain.lanes_lost} lane(s): this run's heartbeat was late "
+                        "and another run took them over."
+                    )
                 elif drain.stopping == "lost":
                     run.status = SyncRun.Status.FAILED
             except DeliveryFailed as exc:

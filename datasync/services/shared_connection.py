@@ -3,8 +3,8 @@
 
 The run's own thread opens it; its heartbeat thread and its HTTP threads borrow it, one at
 a time, under `lock` (Django allows a connection to be shared between threads once told
-so). The HTTP threads need it only when the receiver's OAuth2 token must be read or fetched
-again; `LockedAuth` takes the lock around exactly that.
+so). The HTTP threads need it only when the receiver's OAuth2 token must be read or stored;
+`LockedAuth` has the lock taken around exactly those statements (not the fetch itself).
 """
 
 import threading
@@ -37,9 +37,11 @@ class SharedConnection:
 
 
 class LockedAuth(OutboundAuth):
-    """An outbound client's authentication shared by a run's HTTP threads: token reads and
-    refreshes (database work) happen under the shared connection's lock, and when several
-    threads get a 401 for one token, it is discarded (and a new one fetched) once."""
+    """An outbound client's authentication shared by a run's HTTP threads. Its database
+    statements (token reads and writes) take the shared connection's lock, and only they:
+    a token fetch over HTTP never holds the connection, so the heartbeat and the run go on
+    meanwhile. One thread at a time gets or refreshes the token, and when several threads
+    get a 401 for one token, it is discarded (and a new one fetched) once."""
 
     def __init__(
         self,
@@ -49,17 +51,18 @@ class LockedAuth(OutboundAuth):
         before_send: Callable[[], None] | None = None,
     ):
         self.inner = inner
-        self.shared = shared
-        # Called with the headers ready, right before the request goes out: a token fetch
-        # may have taken long (it holds the lock), and the caller checks its lease after it.
-        self.before_send = before_send
+        inner.db_guard = shared.lock
         self.origin = inner.origin
         self.sends_credentials = inner.sends_credentials
+        # Called with the headers ready, right before the request goes out: a token fetch
+        # may have taken long, and the caller checks its lease after it.
+        self.before_send = before_send
+        self._token_lock = threading.Lock()
         self._generation = 0  # how many times the token was discarded
         self._seen = threading.local()  # the generation each thread last sent
 
     def headers(self, *, timeout) -> dict[str, str]:
-        with self.shared.lock:
+        with self._token_lock:
             self._seen.generation = self._generation
             headers = self.inner.headers(timeout=timeout)
         if self.before_send is not None:
@@ -67,7 +70,7 @@ class LockedAuth(OutboundAuth):
         return headers
 
     def token_discard(self) -> bool:
-        with self.shared.lock:
+        with self._token_lock:
             if getattr(self._seen, "generation", None) != self._generation:
                 return True  # another thread discarded that token already: retry with its new one
             self._generation += 1

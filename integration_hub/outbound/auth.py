@@ -8,8 +8,13 @@ row is written after the fetch, in its own short transaction.
 
 Secrets are read from the credential store when they are needed and never kept on these
 objects, shown in their repr, or put into an error message or log line.
+
+`db_guard` (a context manager, none by default) is held around each of their database
+statements and only there, never across an HTTP call: a caller whose threads share one
+database connection passes that connection's lock (datasync/services/shared_connection.py).
 """
 
+import contextlib
 import logging
 import os
 from datetime import datetime, timedelta
@@ -47,6 +52,7 @@ class OutboundAuth:
 
     origin = ""
     sends_credentials = False
+    db_guard: contextlib.AbstractContextManager = contextlib.nullcontext()
 
     def headers(self, *, timeout) -> dict[str, str]:
         return {}
@@ -88,7 +94,8 @@ class ApiKeyAuth(OutboundAuth):
 
     def headers(self, *, timeout) -> dict[str, str]:
         if self._api_key is None:
-            credential = credential_load(self.map_name, self.key_name)
+            with self.db_guard:
+                credential = credential_load(self.map_name, self.key_name)
             if not credential.has_api_key:
                 raise OutboundTokenError(
                     f"The credential {self.map_name}/{self.key_name} holds no API key."
@@ -173,8 +180,9 @@ class _OAuth2Auth(OutboundAuth):
         now = timezone.now()
         if self._access_token is not None and now < self._expires_at - TOKEN_EXPIRY_MARGIN:
             return self._access_token
-        credential = credential_load(self.map_name, self.key_name)
-        row = self._row_load(credential)
+        with self.db_guard:
+            credential = credential_load(self.map_name, self.key_name)
+            row = self._row_load(credential)
         if row is not None and now < row.expires_at - TOKEN_EXPIRY_MARGIN:
             self._remember(row.access_token, row.expires_at, row)
             return row.access_token
@@ -185,7 +193,8 @@ class _OAuth2Auth(OutboundAuth):
         if self._row is not None:
             # Only the row this token came from: another worker may have stored a newer one.
             pk, expires_at = self._row
-            OAuthToken.objects.filter(pk=pk, expires_at=expires_at).delete()
+            with self.db_guard:
+                OAuthToken.objects.filter(pk=pk, expires_at=expires_at).delete()
             self._row = None
         return True
 
@@ -222,12 +231,13 @@ class _OAuth2Auth(OutboundAuth):
         expires_at = started + lifetime
         row = None
         try:
-            row, _ = OAuthToken.objects.update_or_create(
-                credential=credential,
-                token_url=self.token_url,
-                origin=self.origin,
-                defaults={"access_token": access_token, "expires_at": expires_at},
-            )
+            with self.db_guard:
+                row, _ = OAuthToken.objects.update_or_create(
+                    credential=credential,
+                    token_url=self.token_url,
+                    origin=self.origin,
+                    defaults={"access_token": access_token, "expires_at": expires_at},
+                )
         except (IntegrityError, DatabaseError):
             # The credential was deleted meanwhile: use the token, but cache it nowhere else.
             logger.warning("Could not cache the token of %s/%s", self.map_name, self.key_name)
@@ -291,7 +301,8 @@ class OAuth2RefreshTokenAuth(_OAuth2Auth):
             return self._refresh(credential, timeout=timeout)
         except OutboundTokenError:
             # Another worker may have rotated the refresh token meanwhile: try its new one.
-            reloaded = credential_load(self.map_name, self.key_name)
+            with self.db_guard:
+                reloaded = credential_load(self.map_name, self.key_name)
             if not reloaded.has_refresh_token or (
                 reloaded.refresh_token == credential.refresh_token
             ):
@@ -319,7 +330,8 @@ class OAuth2RefreshTokenAuth(_OAuth2Auth):
         )
         rotated = token.get("refresh_token")
         if isinstance(rotated, str) and rotated and rotated != refresh_token:
-            credential_store_refresh_token(credential=credential, refresh_token=rotated)
+            with self.db_guard:
+                credential_store_refresh_token(credential=credential, refresh_token=rotated)
         return token
 
 

@@ -386,3 +386,18 @@ def test_a_scheduled_run_with_more_free_lanes_than_its_concurrency_asks_for_one_
     datasync_scheduled_run()
     assert tasks.queued == [("datasync.tasks.datasync_run_continue", (True,))]
     assert not ProgressRecord.objects.exists()  # and this run delivered every lane itself
+
+
+def test_a_run_that_sends_nothing_asks_for_no_more_runs(datasync_on, mocked_receiver, tasks):
+    """Lanes whose records all wait out a backoff, or a receiver that is down, must not chain
+    runs back to back: the schedule comes back at its interval."""
+    setting_set(key="DataSyncConcurrency", value=2)
+    mocked_receiver.post(API_URL, status=503)
+    for n in range(12):
+        _customer(f"C{n}")
+    assert _run().status == "FAILED"  # the receiver is down
+    for _ in range(3):  # every record now waits out its backoff (the others never tried)
+        datasync_scheduled_run()
+    ProgressRecord.objects.update(next_attempt_at=timezone.now() + timedelta(hours=1))
+    datasync_scheduled_run()
+    assert tasks.queued == []

@@ -16,7 +16,7 @@ from integration_hub.services.system_settings import setting_set
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_one_step_moves_the_whole_pending_queue_under_the_lock(
+def test_a_large_pending_queue_moves_a_few_batches_at_a_time(
     datasync_on, mocked_receiver, monkeypatch
 ):
     from .conftest import API_URL

@@ -1,7 +1,6 @@
-"""an unexpected error in one HTTP thread (a DatabaseError while the token row is
-read under the lock, say) ends the drain at once; the executor waits for the other lanes'
-POSTs but their outcomes are never taken, so records the receiver answered 2xx stay queued
-and are sent again by the next run (no crash involved)."""
+"""An unexpected error in one HTTP thread (a DatabaseError while the token row is read, say)
+ends the run, but the other lanes' answers are taken in first: records the receiver
+answered 2xx leave the queue and are not sent again by the next run."""
 
 import json
 import time

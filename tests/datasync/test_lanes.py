@@ -13,7 +13,8 @@ from datasync.models import LaneLease, ProgressRecord, SyncRun
 from datasync.services.queues import lane_for
 from datasync.services.run import datasync_run
 from integration_hub.models import Customer
-from integration_hub.services.customers import customer_update
+from integration_hub.selectors import default_subscriber
+from integration_hub.services.customers import customer_create, customer_update
 from integration_hub.system_settings import setting_get
 
 from .conftest import customers_changed, receiver_configure
@@ -112,6 +113,43 @@ def test_a_failed_batch_is_retried_one_message_per_post_so_its_neighbours_are_de
     assert _run().status == "SUCCEEDED"
     delivered = {json.loads(m["payload"])["customerID"] for m in local_receiver.messages()}
     assert delivered == {"C000", "C001", "C003", "C004", "C005"}
+
+
+def test_a_failed_batch_of_one_lane_spares_its_neighbours_at_concurrency_8(local_receiver):
+    receiver_configure(
+        local_receiver,
+        DataSyncMessagesPerRequest=10,
+        DataSyncMaxAttempts=1,
+        DataSyncConcurrency=8,
+    )
+    subscriber = default_subscriber()
+    lane = lane_for(subscriber_id=subscriber.pk, customer_key="N0", unique_id="N0")
+    same_lane = [
+        key
+        for key in (f"N{n}" for n in range(2000))
+        if lane_for(subscriber_id=subscriber.pk, customer_key=key, unique_id=key) == lane
+    ][:4]
+    for key in same_lane:
+        customer_create(subscriber=subscriber, customer_id=key)
+    bad = same_lane[1]
+
+    def reject(messages):
+        return any(json.loads(m["payload"])["customerID"] == bad for m in messages)
+
+    local_receiver.behaviour = Behaviour(reject=reject)
+
+    run = _run()
+
+    assert run.status == "FAILED"
+    # The lane's batch of 4 failed; alone, the first went through, then the bad one failed.
+    assert [len(d.messages) for d in local_receiver.rejected] == [4, 1]
+    delivered = [json.loads(m["payload"])["customerID"] for m in local_receiver.messages()]
+    assert delivered == [same_lane[0]]
+    dead = ProgressRecord.objects.filter(is_dead_letter=True)
+    assert list(dead.values_list("customer_key", flat=True)) == [bad]
+    waiting = ProgressRecord.objects.filter(is_dead_letter=False)
+    assert set(waiting.values_list("customer_key", flat=True)) == set(same_lane[2:])
+    assert set(waiting.values_list("attempts", flat=True)) == {0}
 
 
 @pytest.mark.django_db

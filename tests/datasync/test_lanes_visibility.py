@@ -227,3 +227,12 @@ def test_the_page_runs_the_same_queries_for_many_busy_lanes_as_for_one(
     page = client.get("/datasync/").content.decode()
     assert "29 of 64 lanes busy" in _row(page, "data-lanes-busy")
     assert page_queries(client, "/datasync/") == one
+
+
+def test_the_status_command_names_a_running_run_that_never_beat(db):
+    """A run left RUNNING with no heartbeat recorded (killed before it beat once)."""
+    SyncRun.objects.create(trigger="SCHEDULE", started_at=timezone.now() - timedelta(minutes=5))
+    out = StringIO()
+    call_command("datasync", "status", stdout=out)
+    assert "RUNNING" in out.getvalue()
+    assert "(no heartbeat" in out.getvalue()

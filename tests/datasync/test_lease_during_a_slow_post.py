@@ -1,7 +1,6 @@
-"""the heartbeat stops renewing at slice end + one lease, even while a POST started
-inside the slice is still under way (OutboundTimeoutSeconds allows 120 s against a 15 s
-lease): the lane's lease expires mid-POST and another run may take the lane and send the
-same record while the first POST is still in flight."""
+"""A lane stays leased while its POST is in flight, even past the end of the slice it began
+in (OutboundTimeoutSeconds allows 120 s against a 15 s lease): no other run may take the
+lane and send the same record meanwhile."""
 
 import time
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -275,3 +277,28 @@ def test_no_per_row_settings_page_shows_or_saves_a_secret(signed_in, system_conf
             {"key": "DataSyncSigningSecret", "secret_value": "whsec_overwritten"},
         )
     assert setting_get("DataSyncSigningSecret") == "whsec_hidden_value"
+
+
+@pytest.mark.parametrize("value", ["0", "33"])
+def test_a_data_sync_concurrency_outside_1_to_32_is_refused_on_the_settings_page(
+    signed_in, system_config, value
+):
+    client = signed_in(system_config)
+    url = reverse("admin:integration_hub_systemsetting_category", args=["data-sync"])
+    form = {
+        "DataSyncCredentialMapName": "ce_credentials",
+        "DataSyncCredentialKeyName": "datasync",
+        "DataSyncBatchSize": "100",
+        "DataSyncMessagesPerRequest": "1",
+        "DataSyncMaxAttempts": "10",
+        "DataSyncIntervalMinutes": "5",
+    }
+    refused = client.post(url, {**form, "DataSyncConcurrency": value})
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    error = re.search(r'id="id_DataSyncConcurrency_error"><li>([^<]+)</li>', page)
+    assert error, "the error is shown beside DataSyncConcurrency"
+    assert error.group(1) in ("Must be at least 1.", "Must be at most 32.")
+    assert setting_get("DataSyncConcurrency") == 1, "nothing saved"
+    assert client.post(url, {**form, "DataSyncConcurrency": "8"}).status_code == 302
+    assert setting_get("DataSyncConcurrency") == 8

@@ -44,11 +44,10 @@ class Command(BaseCommand):
         for summary in runs:
             run = summary.run
             error = f" — {run.last_error}" if run.last_error else ""
-            stopped = (
-                f" (no heartbeat for {summary.heartbeat_age:.0f} s)"
-                if run.status == SyncRun.Status.RUNNING and not summary.is_alive
-                else ""
-            )
+            stopped = ""
+            if run.status == SyncRun.Status.RUNNING and not summary.is_alive:
+                age = summary.heartbeat_age
+                stopped = " (no heartbeat)" if age is None else f" (no heartbeat for {age:.0f} s)"
             self.stdout.write(
                 f"{run.started_at:%Y-%m-%d %H:%M:%S} {run.status:<9} {run.trigger:<12} "
                 f"{run.worker or '-'}, concurrency {run.concurrency}: {summary.rate_text}, "
