@@ -264,7 +264,7 @@ class _Run:
                 stream.future = self.executor.submit(self.send, stream, stream.batch)
         futures = {s.future: s for s in self.streams.values() if s.future is not None}
         now = time.monotonic()
-        timeout = LOOK_AGAIN_SECONDS
+        timeout = 0.0 if self.more_to_move else LOOK_AGAIN_SECONDS  # an idle lane awaits a move
         if self.delivered:
             timeout = min(timeout, max(0.0, self.delivered_since + FLUSH_SECONDS - now))
         if not futures:
