@@ -2,12 +2,14 @@
 the progress queue keep their uniqueId, and no new number repeats one already given. Run for
 real, backwards then forwards, on SQLite or PostgreSQL."""
 
+import importlib
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from datasync.models import CustomerPendingRecord, ProgressRecord, TransactionPendingRecord
-from datasync.services.queues import capture_number_next
+from datasync.services.queues import capture_number_next, lane_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,3 +63,21 @@ def test_queued_records_are_numbered_in_their_old_order_after_every_id_given():
     first = last_given + 1
     assert numbered == [(first, "T1"), (first + 1, "C1"), (first + 2, "C-late")]
     assert capture_number_next() == first + 3
+
+
+def test_the_lanes_migration_puts_records_in_the_lanes_capture_gives_them():
+    """Migration 0003 keeps its own copy of the lane function (migrations must not import
+    code that may change); it must agree with capture's, or a customer's old and new records
+    would sit in different lanes."""
+    lanes_migration = importlib.import_module("datasync.migrations.0003_lanes")
+    for subscriber_id, customer_key, unique_id in [
+        (1, "C1", "C1"),
+        (1, "C1", "T9"),
+        (2, "C1", "C1"),
+        (1, "", "T1"),
+        (7, "", "T-42"),
+        *((3, f"K{n}", "x") for n in range(200)),
+    ]:
+        assert lanes_migration.lane_of(subscriber_id, customer_key, unique_id) == lane_for(
+            subscriber_id=subscriber_id, customer_key=customer_key, unique_id=unique_id
+        )
