@@ -1,10 +1,11 @@
 """What the core registers at start-up (IntegrationHubConfig.ready): its system setting, the
 role permissions on its own models, its dashboard panels, the API tokens page's header link,
-the cluster heartbeat and sign-in log schedules, the post-migrate hooks, the sign-in lockout
-audit, and the demo records."""
+the cluster heartbeat (its schedule and its record after every task) and the sign-in log
+schedule, the post-migrate hooks, the sign-in lockout audit, and the demo records."""
 
 from axes.signals import user_locked_out
 from django.db.models.signals import post_migrate
+from django_q.signals import post_execute
 
 from integration_hub import dashboard, roles
 from integration_hub.demo_steps import DemoContext, DemoStep
@@ -34,6 +35,12 @@ def _signin_lockout_audit(**kwargs) -> None:
     from integration_hub.signin import signin_lockout_audit
 
     signin_lockout_audit(**kwargs)
+
+
+def _cluster_heartbeat_after_task(**kwargs) -> None:
+    from integration_hub.services.clusters import cluster_heartbeat_after_task
+
+    cluster_heartbeat_after_task(**kwargs)
 
 
 def _demo_records(context: DemoContext) -> list[str]:
@@ -121,6 +128,13 @@ DECLARATIONS = [
         func="integration_hub.tasks.cluster_heartbeat",
         schedule_type=MINUTES,
         minutes=1,
+    ),
+    # DESIGN.md "Operations": clusters record a heartbeat after every task too, so a cluster
+    # working through a long queue is seen while the scheduled heartbeat waits its turn.
+    Receiver(
+        post_execute,
+        _cluster_heartbeat_after_task,
+        dispatch_uid="integration_hub.cluster_heartbeat_after_task",
     ),
     # 03:15 every night: axes' logs of sign-ins older than 90 days go.
     ScheduleSpec(

@@ -77,6 +77,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers /healthz and /readyz before anything checks the Host header (probes come
+    # by IP), redirects to HTTPS or to sign-in, or throttles (integration_hub/health.py).
+    "integration_hub.health.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "integration_hub.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -129,6 +132,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that does not answer fails a connection (a request, a /readyz probe)
+    # within seconds, not after the system's TCP timeout of minutes. DATABASE_URL's own
+    # ?connect_timeout= wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,20 +1,13 @@
 """django-q2 entry points of the core."""
 
-import socket
-
-from django.conf import settings
-from django.utils import timezone
-
-from integration_hub.models import ClusterHeartbeat
+from integration_hub.services.clusters import cluster_heartbeat_record, this_cluster
 
 
 def cluster_heartbeat() -> str:
     """Record that a cluster is processing tasks (scheduled every minute)."""
-    name = settings.Q_CLUSTER["name"]
-    ClusterHeartbeat.objects.update_or_create(
-        cluster_name=name, defaults={"seen_at": timezone.now(), "host": socket.gethostname()}
-    )
-    return name
+    cluster_name, host = this_cluster()
+    cluster_heartbeat_record(cluster_name=cluster_name, host=host)
+    return cluster_name
 
 
 def signin_logs_prune() -> int:
