@@ -1,13 +1,15 @@
 """What the core registers at start-up (IntegrationHubConfig.ready): its system setting, the
 role permissions on its own models, its dashboard panels, the API tokens page's header link,
 the cluster heartbeat (its schedule and its record after every task) and the sign-in log
-schedule, the post-migrate hooks, the sign-in lockout audit, and the demo records."""
+schedule, the post-migrate hooks, the sign-in lockout audit, the request and task ids of log
+lines, and the demo records."""
 
 from axes.signals import user_locked_out
+from django.core.signals import request_finished
 from django.db.models.signals import post_migrate
-from django_q.signals import post_execute
+from django_q.signals import post_execute, post_execute_in_worker, pre_execute
 
-from integration_hub import dashboard, roles
+from integration_hub import dashboard, logs, roles
 from integration_hub.demo_steps import DemoContext, DemoStep
 from integration_hub.registry import Receiver, RolePermissions
 from integration_hub.schedules import CRON, MINUTES, ScheduleSpec
@@ -157,6 +159,18 @@ DECLARATIONS = [
         post_migrate,
         _role_groups_sync_after_migrate,
         dispatch_uid="integration_hub.role_groups_sync_permissions",
+    ),
+    # Log lines carry the request id until the response is closed (integration_hub/logs.py).
+    Receiver(
+        request_finished, logs.request_context_clear, dispatch_uid="integration_hub.logs.request"
+    ),
+    # A task's lines carry its id: set and cleared in the worker process that runs it
+    # (django-q2 sends post_execute from the monitor process, so it cannot clear it).
+    Receiver(pre_execute, logs.task_context_set, dispatch_uid="integration_hub.logs.task_set"),
+    Receiver(
+        post_execute_in_worker,
+        logs.task_context_clear,
+        dispatch_uid="integration_hub.logs.task_clear",
     ),
     DemoStep(name="records", run=_demo_records, order=10),
 ]

@@ -77,7 +77,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: answers /healthz and /readyz before anything checks the Host header (probes come
+    # First: every response gets its X-Request-ID, also those that middleware below answers
+    # by itself, and every line logged during the request carries the id.
+    "integration_hub.logs.RequestIdMiddleware",
+    # Next: answers /healthz and /readyz before anything checks the Host header (probes come
     # by IP), redirects to HTTPS or to sign-in, or throttles (integration_hub/health.py).
     "integration_hub.health.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -264,14 +267,54 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "integration_hub.sandbox.oidc.SandboxOidcValidator",
 }
 
+# LOG_FORMAT: "text" (readable lines) or "json" (one JSON object per line); see
+# integration_hub/logs.py and README, "Logs".
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'text' or 'json', not {LOG_FORMAT!r}.")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}."
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # axes logs each failed sign-in as a warning; its INFO lines are bookkeeping.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "formatters": {
+        "text": {"()": "integration_hub.logs.TextFormatter"},
+        "json": {"()": "integration_hub.logs.JsonFormatter"},
+    },
+    "filters": {"query_strings": {"()": "integration_hub.logs.QueryStringFilter"}},
+    # The handler's level too: the loggers below are held at a level of their own, which
+    # must not let their lines under LOG_LEVEL through.
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "level": LOG_LEVEL}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's default handlers are dropped (a second, plain copy of each line in DEBUG,
+        # and runserver's own access-line handler): everything goes through "console". Its
+        # DEBUG lines (templates, autoreload) are noise.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # runserver's access lines: the request line holds the query string (OAuth codes,
+        # personal numbers in the sandbox's account search).
+        "django.server": {
+            "handlers": [],
+            "level": "INFO",
+            "propagate": True,
+            "filters": ["query_strings"],
+        },
+        # Never SQL with its parameters, whatever LOG_LEVEL says: they hold personal numbers.
+        "django.db.backends": {"level": "INFO"},
+        # The OAuth libraries write tokens, codes and request bodies at DEBUG (oauthlib the
+        # tokens the sandbox's provider issues, authlib PKCE verifiers): never below INFO.
+        "oauthlib": {"level": "INFO"},
+        "requests_oauthlib": {"level": "INFO"},
+        "authlib": {"level": "INFO"},
+        # axes logs each failed sign-in as a warning; its INFO lines are bookkeeping.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Sign-in throttling (DESIGN.md "REST API"; integration_hub/signin.py): after 10 failures

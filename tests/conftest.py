@@ -11,6 +11,7 @@ from integration_hub.system_settings import settings_cache_clear
 from .factories import UserFactory
 from .listener import Listener
 from .plugins.db_baseline import DatabaseBaseline, flush_replaced_by
+from .project_logging import LoggingState, project_logging_configure
 
 pytest_plugins = ["tests.plugins.markers"]
 
@@ -229,3 +230,12 @@ def listener():
     yield start
     for each in started:
         each.close()
+
+
+@pytest.fixture
+def project_logging():
+    """project_logging("json" | "text", level="DEBUG") → the lines the project's own LOGGING
+    writes from then on (`.lines()`, `.objects()`, `.text`); logging is put back afterwards."""
+    state = LoggingState.save()
+    yield project_logging_configure
+    state.restore()

@@ -17,6 +17,7 @@ database connection passes that connection's lock (datasync/services/shared_conn
 import contextlib
 import logging
 import os
+import time
 from datetime import datetime, timedelta
 
 import requests
@@ -32,7 +33,7 @@ from integration_hub.services.credentials import credential_store_refresh_token
 
 from .errors import OutboundError, OutboundTokenError
 from .policy import check_url
-from .redaction import url_for_log
+from .redaction import outbound_call_log, url_for_log
 from .transport import session_configure, thread_adapter, transport_error
 
 logger = logging.getLogger("integration_hub.outbound")
@@ -108,11 +109,23 @@ class ApiKeyAuth(OutboundAuth):
 
 
 class _TokenSession(OAuth2Session):
-    """requests-oauthlib's session, never following a redirect from the token endpoint."""
+    """requests-oauthlib's session, never following a redirect from the token endpoint, and
+    logging each call to it as every outbound call is logged."""
 
     def request(self, method, url, *args, **kwargs):
         kwargs["allow_redirects"] = False
-        return super().request(method, url, *args, **kwargs)
+        started = time.perf_counter()
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except OutboundError as exc:
+            outbound_call_log(method=method, url=url, started=started, error=exc.kind)
+            raise
+        except requests.RequestException as exc:
+            error = transport_error(exc, method=method, url=url, timeout=kwargs.get("timeout"))
+            outbound_call_log(method=method, url=url, started=started, error=error.kind)
+            raise
+        outbound_call_log(method=method, url=url, started=started, status=response.status_code)
+        return response
 
 
 def _oauth_error_code(response: requests.Response, secrets: tuple[str, ...]) -> str:

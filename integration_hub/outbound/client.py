@@ -11,7 +11,6 @@ pooled keep-alive connections. Failures are typed (outbound.errors). On a 401 an
 token is fetched again once and the call retried once.
 """
 
-import logging
 import re
 import time
 from datetime import UTC
@@ -27,10 +26,8 @@ from .auth import OutboundAuth, outbound_auth
 from .errors import OutboundError, OutboundHTTPError, OutboundPolicyError
 from .grants import OAuthGrantAuth
 from .policy import check_url, url_origin
-from .redaction import url_for_log
+from .redaction import outbound_call_log, url_for_log
 from .transport import thread_session, transport_error
-
-logger = logging.getLogger("integration_hub.outbound")
 
 BODY_EXCERPT_CHARS = 500
 _ABSOLUTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -150,28 +147,15 @@ class OutboundClient:
                 method, url, headers=all_headers, timeout=timeout, allow_redirects=False, **kwargs
             )
         except OutboundError as exc:
-            self._log_failure(method, url, started, exc)
+            outbound_call_log(method=method, url=url, started=started, error=exc.kind)
             raise
         except requests.RequestException as exc:
             error = transport_error(exc, method=method, url=url, timeout=timeout)
-            self._log_failure(method, url, started, error)
+            outbound_call_log(method=method, url=url, started=started, error=error.kind)
             # Not chained: requests' messages hold the full URL, query string included.
             raise error from None
-        status = response.status_code
-        level = logging.DEBUG if 200 <= status < 300 else logging.INFO
-        if logger.isEnabledFor(level):
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            logger.log(
-                level, "%s %s -> %s in %.0f ms", method, url_for_log(url), status, elapsed_ms
-            )
+        outbound_call_log(method=method, url=url, started=started, status=response.status_code)
         return response
-
-    @staticmethod
-    def _log_failure(method: str, url: str, started: float, error: OutboundError) -> None:
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        logger.info(
-            "%s %s failed (%s) after %.0f ms", method, url_for_log(url), error.kind, elapsed_ms
-        )
 
     def get(self, path: str = "", **kwargs) -> requests.Response:
         return self.request("GET", path, **kwargs)

@@ -3,39 +3,64 @@
 A URL is shown as scheme://host[:port]/path: never its query string (partners put keys
 there), its fragment, or user:password@. Libraries that log more than that at DEBUG are
 filtered here, so that turning on DEBUG never puts a secret into a log.
+
+Every outbound call writes one INFO line (`outbound_call_log`): method, host, path, status
+and milliseconds, or the kind of failure; with LOG_FORMAT=json also as the fields `method`,
+`host`, `path`, `status`, `ms` and `error`.
 """
 
 import logging
+import time
 from urllib.parse import urlsplit
 
+from integration_hub.logs import QueryStringFilter
 
-def url_for_log(url: str) -> str:
-    """scheme://host[:port]/path of `url`, without query, fragment or credentials."""
+logger = logging.getLogger("integration_hub.outbound")
+
+
+def _url_parts(url: str) -> tuple[str, str, str] | None:
+    """(scheme, host[:port], path) of `url`; None if it cannot be parsed."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port
     except ValueError:
-        return "<invalid URL>"
+        return None
     if ":" in host:
         host = f"[{host}]"
-    netloc = f"{host}:{port}" if port else host
-    return f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else parts.path
+    return parts.scheme, (f"{host}:{port}" if port else host), parts.path
 
 
-def _without_query(value: object) -> object:
-    if isinstance(value, str) and "?" in value:
-        return value.split("?", 1)[0] + "?<redacted>"
-    return value
+def url_for_log(url: str) -> str:
+    """scheme://host[:port]/path of `url`, without query, fragment or credentials."""
+    parts = _url_parts(url)
+    if parts is None:
+        return "<invalid URL>"
+    scheme, host, path = parts
+    return f"{scheme}://{host}{path}" if scheme else path
 
 
-class QueryStringFilter(logging.Filter):
-    """Drop query strings from the arguments of urllib3's request log lines."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_without_query(arg) for arg in record.args)
-        return True
+def outbound_call_log(
+    *, method: str, url: str, started: float, status: int | None = None, error: str = ""
+) -> None:
+    """One INFO line for an outbound call that got `status`, or failed with `error` (an
+    OutboundError kind: timeout, refused, policy, token, error). `started`: perf_counter()."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    ms = round((time.perf_counter() - started) * 1000, 1)
+    _scheme, host, path = _url_parts(url) or ("", "", "")
+    fields = {"method": method, "host": host, "path": path or "/", "status": status, "ms": ms}
+    if error:
+        logger.info(
+            "%s %s failed (%s) after %.0f ms",
+            method,
+            url_for_log(url),
+            error,
+            ms,
+            extra={**fields, "error": error},
+        )
+    else:
+        logger.info("%s %s -> %s in %.0f ms", method, url_for_log(url), status, ms, extra=fields)
 
 
 class DebugRecordFilter(logging.Filter):
@@ -47,9 +72,9 @@ class DebugRecordFilter(logging.Filter):
 
 
 def _install_filter(logger_name: str, filter_class: type[logging.Filter]) -> None:
-    logger = logging.getLogger(logger_name)
-    if not any(isinstance(existing, filter_class) for existing in logger.filters):
-        logger.addFilter(filter_class())
+    library_logger = logging.getLogger(logger_name)
+    if not any(isinstance(existing, filter_class) for existing in library_logger.filters):
+        library_logger.addFilter(filter_class())
 
 
 def library_log_filters_install() -> None:
