@@ -1,13 +1,18 @@
 """What the core registers at start-up (IntegrationHubConfig.ready): its system setting, the
 role permissions on its own models, its dashboard panels, the API tokens page's header link,
 the cluster heartbeat and sign-in log schedules, the post-migrate hooks, the sign-in lockout
-audit, and the demo records."""
+audit, the demo records, and its metrics (outbound requests, clusters last seen) with the
+flush of every worker's counts after each task."""
 
 from axes.signals import user_locked_out
 from django.db.models.signals import post_migrate
+from django_q.signals import post_execute, post_execute_in_worker
 
 from integration_hub import dashboard, roles
 from integration_hub.demo_steps import DemoContext, DemoStep
+from integration_hub.metrics import MetricsCollector, metrics_flush_after_task
+from integration_hub.metrics.clusters import clusters_last_seen_collect
+from integration_hub.outbound.metrics import OUTBOUND_REQUESTS, OUTBOUND_SECONDS
 from integration_hub.registry import Receiver, RolePermissions
 from integration_hub.schedules import CRON, MINUTES, ScheduleSpec
 from integration_hub.system_settings import SettingDefinition, SettingKind
@@ -145,4 +150,15 @@ DECLARATIONS = [
         dispatch_uid="integration_hub.role_groups_sync_permissions",
     ),
     DemoStep(name="records", run=_demo_records, order=10),
+    OUTBOUND_REQUESTS,
+    OUTBOUND_SECONDS,
+    MetricsCollector(name="clusters", collect=clusters_last_seen_collect),
+    # A worker's counts are written after each task (in the worker; post_execute itself is
+    # sent by the cluster's monitor process): a recycled worker exits without atexit.
+    Receiver(
+        post_execute_in_worker,
+        metrics_flush_after_task,
+        dispatch_uid="integration_hub.metrics_flush_in_worker",
+    ),
+    Receiver(post_execute, metrics_flush_after_task, dispatch_uid="integration_hub.metrics_flush"),
 ]
