@@ -1,12 +1,13 @@
 """What the accounting export registers at start-up (AccountingConfig.ready): role
 permissions, the dashboard panel and outcome source, the watchdog and per-integration
-schedules, the reference 004 contract, and its part of the demo."""
+schedules, the reference 004 contract, its part of the demo, and its metrics."""
 
 from integration_hub import dashboard, roles
 from integration_hub.demo_steps import DemoContext, DemoStep
 from integration_hub.registry import ContractUrls, RolePermissions, SchedulesHook
 from integration_hub.schedules import MINUTES, ScheduleSpec
 
+from .metrics import PACKETS
 from .panels import accounting_panel_context, accounting_panel_visible, record_outcomes
 
 
@@ -72,4 +73,5 @@ DECLARATIONS = [
     # Reference 004: /Subscriber_{id}/AccountingIntegration/Type_{type}/...
     ContractUrls(prefix="", module="accounting.reference004_urls"),
     DemoStep(name="accounting", run=_demo_integration, order=40, needs_sandbox=True),
+    PACKETS,
 ]

@@ -1,15 +1,17 @@
 """What Data Sync registers at start-up (DatasyncConfig.ready): the settings of reference 003
 with the keys of DESIGN.md ("Data Sync"), the capture receivers on the core's domain signals,
 the schedule and its rewrite when the interval changes, role permissions, the dashboard panel,
-outcome source and header link, and its part of the demo."""
+outcome source and header link, its part of the demo, and its metrics."""
 
 from integration_hub import dashboard, roles, signals
 from integration_hub.demo_steps import DemoContext, DemoStep
+from integration_hub.metrics import MetricsCollector
 from integration_hub.models import DEFAULT_CREDENTIAL_MAP
 from integration_hub.registry import Receiver, RolePermissions, SettingHook
 from integration_hub.schedules import MINUTES, ScheduleSpec
 from integration_hub.system_settings import SettingDefinition, SettingKind
 
+from .metrics import DELIVERED, RUN_SECONDS, RUNS, queue_records_collect
 from .panels import datasync_panel_context, run_outcomes
 from .services.capture import (
     on_customer_changed,
@@ -177,4 +179,9 @@ DECLARATIONS = [
         order=30,
     ),
     DemoStep(name="datasync", run=_demo_datasync, order=30, needs_sandbox=True),
+    DELIVERED,
+    RUNS,
+    RUN_SECONDS,
+    # The queue depths, counted at each scrape (three counts, no per-lane scan).
+    MetricsCollector(name="datasync.queues", collect=queue_records_collect),
 ]

@@ -25,11 +25,16 @@ def user_may_run(user) -> bool:
 
 
 def queue_depths() -> dict[str, int]:
+    """The records in each queue (what `/metrics` runs at every scrape): the dead letters
+    counted through their partial index, and the progress queue's others as its whole count
+    less them, which is cheaper than filtering the whole queue twice."""
+    in_progress = ProgressRecord.objects.count()
+    dead_letters = ProgressRecord.objects.filter(is_dead_letter=True).count()
     return {
         "customer_pending": CustomerPendingRecord.objects.count(),
         "transaction_pending": TransactionPendingRecord.objects.count(),
-        "progress": ProgressRecord.objects.filter(is_dead_letter=False).count(),
-        "dead_letters": ProgressRecord.objects.filter(is_dead_letter=True).count(),
+        "progress": max(0, in_progress - dead_letters),
+        "dead_letters": dead_letters,
     }
 
 

@@ -2,7 +2,8 @@
 role permissions on its own models, its dashboard panels, the API tokens page's header link,
 the cluster heartbeat (its schedule and its record after every task) and the sign-in log
 schedule, the post-migrate hooks, the sign-in lockout audit, the request and task ids of log
-lines, and the demo records."""
+lines, the demo records, and its metrics (outbound requests, clusters last seen) with the
+flush of every worker's counts after each task."""
 
 from axes.signals import user_locked_out
 from django.core.signals import request_finished
@@ -11,6 +12,9 @@ from django_q.signals import post_execute, post_execute_in_worker, pre_execute
 
 from integration_hub import dashboard, logs, roles
 from integration_hub.demo_steps import DemoContext, DemoStep
+from integration_hub.metrics import MetricsCollector, metrics_flush_after_task
+from integration_hub.metrics.clusters import clusters_last_seen_collect
+from integration_hub.outbound.metrics import OUTBOUND_REQUESTS, OUTBOUND_SECONDS
 from integration_hub.registry import Receiver, RolePermissions
 from integration_hub.schedules import CRON, MINUTES, ScheduleSpec
 from integration_hub.system_settings import SettingDefinition, SettingKind
@@ -173,4 +177,15 @@ DECLARATIONS = [
         dispatch_uid="integration_hub.logs.task_clear",
     ),
     DemoStep(name="records", run=_demo_records, order=10),
+    OUTBOUND_REQUESTS,
+    OUTBOUND_SECONDS,
+    MetricsCollector(name="clusters", collect=clusters_last_seen_collect),
+    # A worker's counts are written after each task (in the worker; post_execute itself is
+    # sent by the cluster's monitor process): a recycled worker exits without atexit.
+    Receiver(
+        post_execute_in_worker,
+        metrics_flush_after_task,
+        dispatch_uid="integration_hub.metrics_flush_in_worker",
+    ),
+    Receiver(post_execute, metrics_flush_after_task, dispatch_uid="integration_hub.metrics_flush"),
 ]

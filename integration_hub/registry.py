@@ -3,7 +3,8 @@ taken in by `declare()` from its `AppConfig.ready()` (STYLE.md, "Shape of an app
 
 The core reads these registries without importing any pipeline: system settings, schedules,
 role permissions, dashboard panels, header links, outcome sources, demo steps, URL modules
-of external contracts, and signal receivers.
+of external contracts, signal receivers, and metrics (counters, histograms and the
+collectors `/metrics` runs at scrape time).
 """
 
 from collections.abc import Callable, Iterable
@@ -13,6 +14,12 @@ from django.dispatch import Signal
 
 from integration_hub import dashboard, roles, schedules, system_settings
 from integration_hub.demo_steps import DemoStep, demo_step_register
+from integration_hub.metrics.instruments import (
+    Metric,
+    MetricsCollector,
+    collector_declare,
+    metric_declare,
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,8 @@ _KINDS = (
     _Kind(ContractUrls, _contract_urls_register),
     _Kind(Receiver, _receiver_connect),
     _Kind(SettingHook, lambda item: system_settings.setting_on_change(item.key, item.hook)),
+    _Kind(Metric, metric_declare),
+    _Kind(MetricsCollector, collector_declare),
 )
 
 

@@ -7,14 +7,24 @@ exception handler answers them as 404 and 403). An Http404 raised for an id give
 or a query carries `{field: [message]}`, so that the answer names the field.
 """
 
+from datetime import datetime
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 from django.http import Http404
 from knox.crypto import hash_token
 from knox.settings import CONSTANTS
 
 from integration_hub import roles
-from integration_hub.models import ApiToken, Customer, CustomerNote, Order, Segment, Subscriber
+from integration_hub.models import (
+    ApiToken,
+    ClusterHeartbeat,
+    Customer,
+    CustomerNote,
+    Order,
+    Segment,
+    Subscriber,
+)
 
 
 def subscribers_owned_by(user) -> QuerySet[Subscriber]:
@@ -148,3 +158,9 @@ def api_tokens_with_prefix(*, prefix: str) -> QuerySet[ApiToken]:
     return api_token_list().filter(
         token_key=prefix[: CONSTANTS.TOKEN_KEY_LENGTH], digest=hash_token(prefix)
     )
+
+
+def clusters_last_seen() -> dict[str, datetime]:
+    """Each task cluster (by its Q_CLUSTER name) and when it last reported, on any host."""
+    rows = ClusterHeartbeat.objects.values("cluster_name").annotate(seen=Max("seen_at"))
+    return {row["cluster_name"]: row["seen"] for row in rows.order_by("cluster_name")}

@@ -51,6 +51,11 @@ OUTBOUND_TIMEOUT_SECONDS = 15
 # so a killed run's lanes are taken over within 20 s). Tests shorten it.
 DATASYNC_LEASE_SECONDS = env.float("DATASYNC_LEASE_SECONDS", default=15.0)
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>` unless DEBUG; unset: 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# How often each process writes what it counted to the database (integration_hub/metrics):
+# DESIGN.md "Operations" asks for at least every 10 s.
+METRICS_FLUSH_SECONDS = 10.0
 # The public base URL: OpenID redirect URIs are built on it (registered with each provider).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 

@@ -32,6 +32,10 @@ SESSION_COOKIE_SECURE = False
 # off here and on in its own tests (tests/integration_hub/test_signin_lockout.py).
 AXES_ENABLED = False
 CSRF_COOKIE_SECURE = False
+# No background metrics flush (a thread writing beside each test's transaction, and at exit
+# into whatever database the settings then name): tests flush explicitly, and clusters they
+# start still flush after each task. tests/integration_hub/test_metrics.py runs the thread.
+METRICS_FLUSH_SECONDS = None
 # The API throttle keeps the production rates (API_ANON_RATE, API_USER_RATE): the schema test
 # raises them for its own run only (tests/integration_hub/test_api_schema.py).
 

@@ -1,6 +1,6 @@
 """What inbound sync registers at start-up (SyncingConfig.ready): its settings, the sign-in
 trigger, schedules, role permissions, the connections panel, its outcome source and header
-link, the /v2.1/ contract, and its part of the demo."""
+link, the /v2.1/ contract, its part of the demo, and its metrics."""
 
 from django.contrib.auth.signals import user_logged_in
 
@@ -10,6 +10,7 @@ from integration_hub.registry import ContractUrls, Receiver, RolePermissions
 from integration_hub.schedules import CRON, MINUTES, ScheduleSpec
 from integration_hub.system_settings import SettingDefinition, SettingKind
 
+from .metrics import SYNC_JOBS
 from .panels import connections_panel_context, connections_panel_visible, sync_outcomes
 
 CATEGORY = "Inbound sync"
@@ -106,4 +107,5 @@ DECLARATIONS = [
     # Reference 002's API.
     ContractUrls(prefix="v2.1/", module="syncing.v21_urls"),
     DemoStep(name="connections", run=_demo_connection, order=50, needs_sandbox=True),
+    SYNC_JOBS,
 ]

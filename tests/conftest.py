@@ -219,6 +219,17 @@ def tasks(monkeypatch):
 
 
 @pytest.fixture
+def fresh_metrics(monkeypatch):
+    """This process's metrics start from nothing counted (not what earlier tests counted),
+    as a new process does; the store is returned (`fresh_metrics.deltas`)."""
+    from integration_hub.metrics import instruments
+
+    store = instruments.Store()
+    monkeypatch.setattr(instruments, "store", store)
+    return store
+
+
+@pytest.fixture
 def listener():
     """listener() → a local HTTP listener recording what it receives (closed after the test)."""
     started = []

@@ -33,6 +33,7 @@ from integration_hub.services.jobs import task_enqueue
 from integration_hub.system_settings import setting_get
 
 from ..adapters import Adapter, Answer, Call, adapter_for, body_bytes, call_idempotency_key
+from ..metrics import packets_count
 from ..models import AccountingIntegration, DeliveryPace, ExportedKey, Packet, SyncRecord
 
 DELIVER_TASK = "accounting.tasks.sync_record_deliver"
@@ -109,13 +110,16 @@ def _packet_claim(
         return until
     if not keys.filter(key=packet.key, latest_packet_id=packet.pk).exists():
         # A later record carries this key's current totals: this one is never sent.
-        Packet.objects.filter(pk=packet.pk, state=Packet.State.PENDING).filter(
-            _unclaimed(now)
-        ).update(
-            state=Packet.State.FAILED,
-            error="Replaced by a later sync record's packet of this key.",
-            updated_at=now,
+        replaced = (
+            Packet.objects.filter(pk=packet.pk, state=Packet.State.PENDING)
+            .filter(_unclaimed(now))
+            .update(
+                state=Packet.State.FAILED,
+                error="Replaced by a later sync record's packet of this key.",
+                updated_at=now,
+            )
         )
+        packets_count(state=Packet.State.FAILED, count=replaced)
     return None
 
 
@@ -425,7 +429,7 @@ class _Slice:
             fields["error"] = " ".join(notes)[:ERROR_CHARS]
         now = timezone.now()
         with transaction.atomic():
-            Packet.objects.filter(pk=packet.pk, claimed_until=claim).update(
+            ended = Packet.objects.filter(pk=packet.pk, claimed_until=claim).update(
                 attempts=F("attempts") + 1,
                 sent_at=now,
                 updated_at=now,
@@ -434,6 +438,7 @@ class _Slice:
                 **fields,
             )
             book.exported.filter(claimed_until=claim).update(claimed_until=None)
+        packets_count(state=fields["state"], count=ended)
         return True
 
     def _version_read(self, objects: dict, parts: tuple[str, ...], tenant_id: str) -> Answer:
@@ -572,9 +577,12 @@ def sync_record_deliver(
 
 def _pending_fail(record: SyncRecord, error: str) -> None:
     now = timezone.now()
-    record.packets.filter(state=Packet.State.PENDING).filter(_unclaimed(now)).update(
-        state=Packet.State.FAILED, error=error, updated_at=now
+    failed = (
+        record.packets.filter(state=Packet.State.PENDING)
+        .filter(_unclaimed(now))
+        .update(state=Packet.State.FAILED, error=error, updated_at=now)
     )
+    packets_count(state=Packet.State.FAILED, count=failed)
 
 
 def _record_finish(record: SyncRecord) -> SyncRecord:

@@ -21,6 +21,8 @@ from integration_hub.outbound import (
 from integration_hub.outbound.errors import OutboundPolicyError, OutboundTokenError
 from integration_hub.system_settings import setting_get
 
+from ..metrics import OUTBOUND_LABEL
+
 BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_MAX_SECONDS = 3600.0
 
@@ -61,6 +63,7 @@ def delivery_client() -> OutboundClient:
         map_name=setting_get("DataSyncCredentialMapName"),
         key_name=setting_get("DataSyncCredentialKeyName"),
         base_url=api_url,
+        integration_label=OUTBOUND_LABEL,
     )
 
 

@@ -44,6 +44,7 @@ from django.utils import timezone
 
 from integration_hub.system_settings import setting_get
 
+from ..metrics import DELIVERED, RUN_SECONDS, RUNS
 from ..models import LaneLease, SyncRun
 from ..payloads import body_from_messages, message_text
 from .delivery import DeliveryFailed, Sender, backoff_seconds, delivery_client, webhook_id_for
@@ -540,6 +541,7 @@ class _Run:
                 self.delivered_since = outcome.finished
             self.delivered += [r.id for r in outcome.delivered]
             self.run.sent += len(outcome.delivered)
+            DELIVERED.inc(len(outcome.delivered))
         if outcome.error is not None:
             self.error = self.error or outcome.error
             self.stopping = "failed"
@@ -713,6 +715,8 @@ def datasync_run(
                 beating.join()
                 run.finished_at = run.heartbeat_at = timezone.now()
                 run.save()
+                RUNS.inc(status=run.status.lower())
+                RUN_SECONDS.observe((run.finished_at - run.started_at).total_seconds())
                 _abandoned_mark(run)  # a run whose lanes this one took over, say
                 logger.info(
                     "Data Sync run %s %s: moved %s, sent %s, failed %s%s",

@@ -5,6 +5,7 @@ from .cluster import ClusterHeartbeat
 from .credentials import CREDENTIAL_SUMMARY_FIELDS, DEFAULT_CREDENTIAL_MAP, Credential, OAuthToken
 from .customers import Customer, CustomerNote, CustomerSegment, Segment
 from .integrations import Integration
+from .metrics import MetricTotal
 from .oauth_grants import OAuthGrant
 from .orders import Order, OrderItem, OrderPayment
 from .subscribers import Subscriber, SubscriberOwner
@@ -23,6 +24,7 @@ __all__ = [
     "CustomerNote",
     "CustomerSegment",
     "Integration",
+    "MetricTotal",
     "OAuthGrant",
     "OAuthToken",
     "Order",

@@ -25,6 +25,7 @@ from integration_hub.system_settings import setting_get
 from .auth import OutboundAuth, outbound_auth
 from .errors import OutboundError, OutboundHTTPError, OutboundPolicyError
 from .grants import OAuthGrantAuth
+from .metrics import NO_INTEGRATION, outbound_request_count
 from .policy import check_url, url_origin
 from .redaction import outbound_call_log, url_for_log
 from .transport import thread_session, transport_error
@@ -40,9 +41,17 @@ class OutboundClient:
     is remembered by the client (and by every process through the database).
     """
 
-    def __init__(self, *, base_url: str = "", auth: OutboundAuth | None = None):
+    def __init__(
+        self,
+        *,
+        base_url: str = "",
+        auth: OutboundAuth | None = None,
+        integration_label: str = NO_INTEGRATION,
+    ):
         self.base_url = base_url
         self.auth = auth or OutboundAuth()
+        # The `integration` label of this client's requests in /metrics.
+        self.integration_label = integration_label
 
     @classmethod
     def for_integration(cls, integration, *, grant=None) -> "OutboundClient":
@@ -53,13 +62,18 @@ class OutboundClient:
                 raise ValueError(
                     f"OAuth grant {grant.pk} belongs to another integration than {integration}."
                 )
-            return cls(base_url=integration.base_url, auth=OAuthGrantAuth(grant=grant))
+            return cls(
+                base_url=integration.base_url,
+                auth=OAuthGrantAuth(grant=grant),
+                integration_label=integration.name,
+            )
         return cls.for_credentials(
             auth_type=integration.auth_type,
             token_url=integration.token_url,
             map_name=integration.credential_map or DEFAULT_CREDENTIAL_MAP,
             key_name=integration.credential_key,
             base_url=integration.base_url,
+            integration_label=integration.name,
         )
 
     @classmethod
@@ -71,8 +85,10 @@ class OutboundClient:
         map_name: str = DEFAULT_CREDENTIAL_MAP,
         key_name: str = "",
         base_url: str = "",
+        integration_label: str = NO_INTEGRATION,
     ) -> "OutboundClient":
-        """For callers configured by settings rather than an Integration (Data Sync)."""
+        """For callers configured by settings rather than an Integration (Data Sync, which
+        names itself in `integration_label`)."""
         auth = outbound_auth(
             auth_type=auth_type,
             token_url=token_url,
@@ -80,7 +96,7 @@ class OutboundClient:
             key_name=key_name,
             origin=url_origin(base_url),
         )
-        return cls(base_url=base_url, auth=auth)
+        return cls(base_url=base_url, auth=auth, integration_label=integration_label)
 
     def __repr__(self) -> str:
         return f"<OutboundClient base_url={url_for_log(self.base_url)} auth={self.auth!r}>"
@@ -147,15 +163,26 @@ class OutboundClient:
                 method, url, headers=all_headers, timeout=timeout, allow_redirects=False, **kwargs
             )
         except OutboundError as exc:
+            self._count(started, None)
             outbound_call_log(method=method, url=url, started=started, error=exc.kind)
             raise
         except requests.RequestException as exc:
+            self._count(started, None)
             error = transport_error(exc, method=method, url=url, timeout=timeout)
             outbound_call_log(method=method, url=url, started=started, error=error.kind)
             # Not chained: requests' messages hold the full URL, query string included.
             raise error from None
-        outbound_call_log(method=method, url=url, started=started, status=response.status_code)
+        status = response.status_code
+        self._count(started, status)
+        outbound_call_log(method=method, url=url, started=started, status=status)
         return response
+
+    def _count(self, started: float, status: int | None) -> None:
+        outbound_request_count(
+            integration=self.integration_label,
+            status=status,
+            seconds=time.perf_counter() - started,
+        )
 
     def get(self, path: str = "", **kwargs) -> requests.Response:
         return self.request("GET", path, **kwargs)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from integration_hub.services.errors import integration_enabled_guard
 from integration_hub.services.jobs import task_enqueue
 
+from ..metrics import sync_job_count
 from ..models import Account, Connection, SyncJob
 from ..selectors import account_resource, connection_resource
 from .events import event_record
@@ -184,6 +185,7 @@ def sync_job_finish(*, job: SyncJob, error: str = "") -> None:
     job.finished_at = now
     job.error = error[:2000]
     job.save(update_fields=["status", "finished_at", "error", "updated_at"])
+    sync_job_count(kind=job.kind, is_success=not error)
     connection = Connection.objects.select_related("integration", "user").get(pk=job.connection_id)
     connection.status = Connection.Status.ERROR if error else Connection.Status.SUCCESS
     connection.last_error = error[:2000]
@@ -208,6 +210,7 @@ def list_accounts_finish(*, job_id: int, accounts: list[Account]) -> SyncJob:
         job.status = SyncJob.Status.SUCCESS
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "finished_at", "updated_at"])
+        sync_job_count(kind=job.kind, is_success=True)
         event_record(
             user=job.connection.user,
             event_type="LIST_ACCOUNTS_SUCCESS",
