@@ -6,7 +6,8 @@ cap each keep-alive exchange at ~40 ms) serves a token endpoint and the API. Aga
 1. drain of 20,000 records at 1 message per POST ÷ a bare requests.Session loop posting the
    same bodies (budget ≥ 0.8);
 2. the speed-up at 100 messages per POST (budget ≥ 20x);
-3. capture overhead on 10,000 customer saves, on ÷ off: on PostgreSQL (budget ≤ 1.3) and
+3. capture overhead on 10,000 customer saves, on ÷ off: on PostgreSQL (budget ≤ 1.3; also
+   on ÷ off with the capture trigger switched off, so its cost while off is counted too) and
    on SQLite (reported);
 4. 100,000 ÷ 10,000 records drained, at 100 messages per POST (budget ≤ 11).
 
@@ -151,15 +152,39 @@ def capture_saves(count: int, enabled: bool) -> float:
     return elapsed
 
 
-def capture_overhead(count: int) -> tuple[float, float]:
-    """The best of three alternated runs each of `count` saves off and on: the first runs pay
-    for warming the database (its file and WAL, or its caches), which would be charged to
+def _capture_trigger(enabled: bool) -> None:
+    """PostgreSQL: switch the customer table's capture trigger on or off."""
+    from django.db import connection
+
+    state = "ENABLE" if enabled else "DISABLE"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE integration_hub_customer {state} TRIGGER datasync_customer_updated"
+        )
+
+
+def capture_saves_untriggered(count: int) -> float:
+    """Saves with Data Sync off and the capture trigger switched off: what a save costs
+    with no capture installed at all."""
+    _capture_trigger(enabled=False)
+    try:
+        return capture_saves(count, enabled=False)
+    finally:
+        _capture_trigger(enabled=True)
+
+
+def capture_overhead(count: int, *, untriggered: bool = False) -> tuple[float, float, float]:
+    """The best of three alternated runs each of `count` saves off and on (and, with
+    `untriggered`, off without the PostgreSQL trigger; else 0): the first runs pay for
+    warming the database (its file and WAL, or its caches), which would be charged to
     whichever ran first."""
-    offs, ons = [], []
+    offs, ons, bares = [], [], []
     for _ in range(3):
         offs.append(capture_saves(count, enabled=False))
         ons.append(capture_saves(count, enabled=True))
-    return min(offs), min(ons)
+        if untriggered:
+            bares.append(capture_saves_untriggered(count))
+    return min(offs), min(ons), min(bares, default=0.0)
 
 
 def capture_report(vendor: str, count: int, off: float, on: float, budget: str) -> None:
@@ -196,8 +221,10 @@ def capture_on_postgres(count: int) -> None:
 def capture_child(count: int, database_url: str) -> None:
     with tempfile.TemporaryDirectory() as workdir:
         django_setup(Path(workdir), database_url=database_url)
-        off, on = capture_overhead(count)
+        off, on, untriggered = capture_overhead(count, untriggered=True)
     capture_report("PostgreSQL", count, off, on, "budget <= 1.3")
+    print(f"  off, capture trigger switched off: {untriggered:.2f} s")
+    print(f"  on / off without the trigger: {on / untriggered:.2f}  (the trigger's cost included)")
 
 
 def main() -> None:
@@ -210,7 +237,7 @@ def main() -> None:
         capture_on_postgres(n_saves)
         with tempfile.TemporaryDirectory() as workdir:
             django_setup(Path(workdir))
-            off, on = capture_overhead(n_saves)
+            off, on, _ = capture_overhead(n_saves)
         capture_report("SQLite", n_saves, off, on, "reported, no budget")
         return
     ports = multiprocessing.Queue()
@@ -237,7 +264,7 @@ def main() -> None:
         print(f"  speed-up over 1 per POST:   {one / hundred:.1f}x  (budget >= 20x)")
 
         capture_on_postgres(n_saves)
-        off, on = capture_overhead(n_saves)
+        off, on, _ = capture_overhead(n_saves)
         capture_report("SQLite", n_saves, off, on, "reported, no budget")
 
         small_run = drain(n_growth, 100)

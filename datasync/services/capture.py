@@ -2,7 +2,12 @@
 that write to the pending queues in the transaction of the change itself, so a rolled-back
 change leaves nothing queued. Nothing is captured while DataSyncEnabled is false (a cached
 setting: no query per save); the purge of a deleted or merged-away customer's records runs
-whatever the setting, so a deleted customer's data is never sent later."""
+whatever the setting, so a deleted customer's data is never sent later.
+
+On PostgreSQL a customer's UPDATE (updated, note added, segment joined or left) is captured
+by a trigger on the customer table instead (migration 0005): inside the UPDATE statement,
+with no statement of its own. The trigger writes what _customer_capture would, and reads
+DataSyncEnabled from its row in the same statement."""
 
 import functools
 
@@ -56,7 +61,10 @@ def _customer_from_row(conn, row) -> Customer:
 def _customer_lock_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in Customer._meta.concrete_fields)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    if connection.features.has_select_for_no_key_update:
+        lock = " FOR NO KEY UPDATE"  # as an UPDATE of the row locks it
+    else:
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     # Only quoted table and column names from the models are interpolated.
     return (
         f"SELECT {columns} FROM {quote(Customer._meta.db_table)}"  # noqa: S608
@@ -68,6 +76,12 @@ def _customer_lock(pk: int) -> Customer | None:
     """Lock the customer's row for the rest of the capturing transaction (PostgreSQL; SQLite
     serialises writers) and read it as committed: a concurrent change of this customer
     commits before this returns, so its capture number is lower and this JSON includes it.
+
+    The lock is the one an UPDATE of the row takes, as the trigger's captures hold it: the
+    captures of one customer wait for each other and for its deletion, not for a transaction
+    that only refers to the row (a foreign key check's share lock). A note or segment change
+    still open in another transaction is captured by that transaction's UPDATE of the row,
+    after this capture.
     Plain SQL, as this runs inside every captured save."""
     conn = connections[DEFAULT_DB_ALIAS]
     with conn.cursor() as cursor:
@@ -145,7 +159,11 @@ def on_customer_created(sender, *, customer, **kwargs) -> None:
 
 
 def on_customer_changed(sender, *, customer, **kwargs) -> None:
-    """Updated, note added, segment joined or left: an UPDATE with the customer JSON."""
+    """Updated, note added, segment joined or left: an UPDATE with the customer JSON. Each of
+    these changes UPDATEs the customer's row; on PostgreSQL a trigger on that row (migration
+    0005) has queued the record inside the UPDATE statement already."""
+    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        return
     if is_capturing():
         _customer_capture(customer, Action.UPDATE)
 

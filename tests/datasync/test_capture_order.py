@@ -206,52 +206,84 @@ def test_a_number_that_commits_after_higher_ones_still_goes_before_its_customers
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_an_update_waits_for_a_note_still_being_added_and_includes_it(mocked_receiver):
-    """Another transaction holds a share lock on the customer's row while it adds a note
-    (the foreign key's check takes one): the capture waits for it, then reads the customer's
-    notes as they are after it committed."""
+@pytest.mark.parametrize("change", ["customer updated", "order posted"])
+def test_a_change_made_while_a_note_is_being_added_goes_first_and_the_notes_capture_has_both(
+    mocked_receiver, change
+):
+    """A note's transaction inserts the note, then UPDATEs the customer's row. A change of the
+    customer in between does not wait for it: it is captured at once, without the note (not
+    committed yet); the note's capture waits for that change's lock, comes after it and
+    carries both."""
     import threading
 
     from django.db import connection, transaction
+    from django.db.models.signals import post_save
 
     from integration_hub.models import Customer, CustomerNote
+    from integration_hub.services.customers import customer_note_add
 
     from .conftest import TOKEN_URL, datasync_configure
+    from .test_capture import _order
 
     datasync_configure(api_url=API_URL, token_url=TOKEN_URL)
     customer = customer_create(subscriber=default_subscriber(), customer_id="C1")
-    added, release = threading.Event(), threading.Event()
+    added, release, errors = threading.Event(), threading.Event(), []
 
-    def add_note():
+    def hold_after_note_insert(sender, instance, **kwargs):
+        if threading.current_thread().name == "note":
+            added.set()
+            release.wait(timeout=30)
+
+    def run(work):
         try:
             with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT 1 FROM integration_hub_customer WHERE id = %s FOR KEY SHARE",
-                        [customer.pk],
-                    )
-                CustomerNote.objects.create(customer_id=customer.pk, text="in flight")
-                added.set()
-                release.wait(timeout=30)
+                work()
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
         finally:
             connection.close()
 
-    def update():
-        try:
-            customer_update(customer=Customer.objects.get(pk=customer.pk), first_name="Ada")
-        finally:
-            connection.close()
+    def change_customer():
+        found = Customer.objects.get(pk=customer.pk)
+        if change == "customer updated":
+            customer_update(customer=found, first_name="Ada")
+        else:
+            _order(found)
 
-    adder = threading.Thread(target=add_note)
-    adder.start()
-    assert added.wait(timeout=30)
-    updater = threading.Thread(target=update)
-    updater.start()
-    updater.join(timeout=1)  # it waits for the note's transaction...
-    assert updater.is_alive()
-    release.set()  # ...until it commits
-    adder.join(timeout=30)
-    updater.join(timeout=30)
+    post_save.connect(hold_after_note_insert, sender=CustomerNote, dispatch_uid="hold")
+    try:
+        note = threading.Thread(
+            target=run,
+            args=(
+                lambda: customer_note_add(
+                    customer=Customer.objects.get(pk=customer.pk), text="in flight"
+                ),
+            ),
+            name="note",
+        )
+        note.start()
+        assert added.wait(timeout=30)
+        changer = threading.Thread(target=run, args=(change_customer,))
+        changer.start()
+        changer.join(timeout=10)
+        assert not changer.is_alive()
+        release.set()
+        note.join(timeout=30)
+    finally:
+        release.set()
+        post_save.disconnect(dispatch_uid="hold", sender=CustomerNote)
 
-    record = CustomerPendingRecord.objects.order_by("capture_order").last()
-    assert record.json_object["customerNotes"] == {"customerNote": [{"text": "in flight"}]}
+    assert errors == []
+    updates = list(CustomerPendingRecord.objects.filter(action="UPDATE").order_by("capture_order"))
+    assert [u.json_object["customerNotes"]["customerNote"] for u in updates] == [
+        [],
+        [{"text": "in flight"}],
+    ]
+    if change == "customer updated":
+        names = [
+            u.json_object["entityInformation"]["individual"]["name"]["name"][0]["value"]
+            for u in updates
+        ]
+        assert names == ["Ada", "Ada"]
+    else:
+        assert TransactionPendingRecord.objects.get().capture_order < updates[1].capture_order
