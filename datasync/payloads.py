@@ -97,7 +97,10 @@ def customer_json(
         "customerClass": _or_none(customer.customer_class),
         "prospect": customer.prospect,
         "lastUpdateInfo": (
-            updated.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if updated else None
+            # isoformat, not strftime: a year before 1000 keeps its four digits
+            updated.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
+            if updated
+            else None
         ),
         "entityInformation": {
             "individual": {

@@ -62,7 +62,7 @@ BEGIN
         created_at, updated_at, object_name, unique_id, action, json_object, capture_order,
         subscriber_id, customer_key, lane
     ) VALUES (
-        now(), now(), 'Customer', NEW.customer_id, 'UPDATE',
+        clock_timestamp(), clock_timestamp(), 'Customer', NEW.customer_id, 'UPDATE',
         jsonb_build_object(
             'customerID', NEW.customer_id,
             'signupDate', to_char(NEW.signup_date, 'YYYY-MM-DD'),
@@ -137,7 +137,7 @@ $$
 TRIGGER = """
 CREATE TRIGGER datasync_customer_updated
 AFTER UPDATE ON integration_hub_customer
-FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*)
+FOR EACH ROW
 EXECUTE FUNCTION datasync_customer_updated()
 """
 

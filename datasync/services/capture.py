@@ -10,6 +10,7 @@ with no statement of its own. The trigger writes what _customer_capture would, a
 DataSyncEnabled from its row in the same statement."""
 
 import functools
+import time
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
@@ -61,10 +62,7 @@ def _customer_from_row(conn, row) -> Customer:
 def _customer_lock_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in Customer._meta.concrete_fields)
-    if connection.features.has_select_for_no_key_update:
-        lock = " FOR NO KEY UPDATE"  # as an UPDATE of the row locks it
-    else:
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     # Only quoted table and column names from the models are interpolated.
     return (
         f"SELECT {columns} FROM {quote(Customer._meta.db_table)}"  # noqa: S608
@@ -76,12 +74,6 @@ def _customer_lock(pk: int) -> Customer | None:
     """Lock the customer's row for the rest of the capturing transaction (PostgreSQL; SQLite
     serialises writers) and read it as committed: a concurrent change of this customer
     commits before this returns, so its capture number is lower and this JSON includes it.
-
-    The lock is the one an UPDATE of the row takes, as the trigger's captures hold it: the
-    captures of one customer wait for each other and for its deletion, not for a transaction
-    that only refers to the row (a foreign key check's share lock). A note or segment change
-    still open in another transaction is captured by that transaction's UPDATE of the row,
-    after this capture.
     Plain SQL, as this runs inside every captured save."""
     conn = connections[DEFAULT_DB_ALIAS]
     with conn.cursor() as cursor:
@@ -158,14 +150,37 @@ def on_customer_created(sender, *, customer, **kwargs) -> None:
         _customer_capture(customer, Action.CREATE, is_new=True)
 
 
+UPDATE_TRIGGER = "datasync_customer_updated"  # migration 0005
+TRIGGER_CHECK_SECONDS = 60.0
+_update_trigger = {"checked_at": float("-inf"), "on": False}
+
+
+def _update_trigger_on() -> bool:
+    """Whether the customer table's capture trigger is installed and fires (PostgreSQL),
+    looked up at most once a minute per process. A process started before `migrate`
+    installed it, or running after it was unapplied, captures from Python instead, so no
+    change goes uncaptured."""
+    now = time.monotonic()
+    if now - _update_trigger["checked_at"] >= TRIGGER_CHECK_SECONDS:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM pg_trigger WHERE tgname = %s AND tgrelid = %s::regclass"
+                " AND tgenabled IN ('O', 'A')",
+                [UPDATE_TRIGGER, Customer._meta.db_table],
+            )
+            _update_trigger.update(checked_at=now, on=cursor.fetchone() is not None)
+    return _update_trigger["on"]
+
+
 def on_customer_changed(sender, *, customer, **kwargs) -> None:
     """Updated, note added, segment joined or left: an UPDATE with the customer JSON. Each of
-    these changes UPDATEs the customer's row; on PostgreSQL a trigger on that row (migration
-    0005) has queued the record inside the UPDATE statement already."""
-    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+    these changes UPDATEs the customer's row; on PostgreSQL the trigger on that row has
+    queued the record inside the UPDATE statement already."""
+    if not is_capturing():
         return
-    if is_capturing():
-        _customer_capture(customer, Action.UPDATE)
+    if connection.vendor == "postgresql" and _update_trigger_on():
+        return
+    _customer_capture(customer, Action.UPDATE)
 
 
 def on_customer_deleted(sender, *, subscriber_id, customer_id, pk=None, **kwargs) -> None:

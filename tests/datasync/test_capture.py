@@ -186,6 +186,25 @@ def test_an_order_without_a_customer_queues_only_the_transaction(datasync_on):
     assert not CustomerPendingRecord.objects.exists()
 
 
+def test_a_note_added_in_the_instant_of_the_last_change_is_still_captured(datasync_on, monkeypatch):
+    """A note or segment change touches only the customer's updated_at: it is captured even
+    when the clock gives the same instant again (a coarse or stepped clock)."""
+    from django.utils import timezone
+
+    from integration_hub.services.customers import customer_note_add
+
+    instant = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: instant)
+    customer = _customer()
+    customer_note_add(customer=customer, text="first")
+    customer_note_add(customer=customer, text="second")
+    notes = [
+        r.json_object["customerNotes"]["customerNote"]
+        for r in CustomerPendingRecord.objects.filter(action="UPDATE").order_by("capture_order")
+    ]
+    assert notes == [[{"text": "first"}], [{"text": "first"}, {"text": "second"}]]
+
+
 def test_a_rolled_back_change_leaves_nothing_queued(datasync_on):
     def change_then_fail():
         with transaction.atomic():

@@ -164,3 +164,38 @@ def test_the_setting_is_read_as_stored_by_another_process(db):
     SystemSetting.objects.filter(key="DataSyncEnabled").update(value="false")
     customer_update(customer=customer, first_name="Not captured")
     assert list(CustomerPendingRecord.objects.values_list("action", flat=True)) == ["UPDATE"]
+
+
+def test_a_hand_written_update_is_captured_with_the_same_json(datasync_on):
+    """The trigger captures an UPDATE that bypasses the services too (a data migration, a
+    bulk update), with the JSON the Python capture gives: here a year before 1000."""
+    from datetime import UTC, datetime
+
+    customer = customer_create(subscriber=default_subscriber(), customer_id="C-1")
+    Customer.objects.filter(pk=customer.pk).update(
+        city="Ystad", updated_at=datetime(987, 6, 5, 4, 3, 2, 1, tzinfo=UTC)
+    )
+    _assert_queued_as_the_receiver_would(customer)
+    assert _last_update(customer).json_object["lastUpdateInfo"] == "0987-06-05T04:03:02Z"
+
+
+def test_without_the_trigger_the_python_capture_takes_over(datasync_on, monkeypatch):
+    """A process whose database lacks the trigger (started before `migrate`, or the migration
+    unapplied) captures from Python: no change goes uncaptured, none is captured twice."""
+    from datasync.services import capture
+
+    with connection.cursor() as cursor:  # rolled back with the test's transaction
+        cursor.execute(
+            "ALTER TABLE integration_hub_customer DISABLE TRIGGER datasync_customer_updated"
+        )
+    customer = customer_create(subscriber=default_subscriber(), customer_id="C-1")
+    monkeypatch.setattr(capture, "_update_trigger", {"checked_at": float("-inf"), "on": True})
+    customer = customer_update(customer=customer, first_name="Ada")
+    _assert_queued_as_the_receiver_would(customer)
+    customer_note_add(customer=customer, text="by Python")
+    _assert_queued_as_the_receiver_would(customer)
+    assert list(CustomerPendingRecord.objects.values_list("action", flat=True)) == [
+        "CREATE",
+        "UPDATE",
+        "UPDATE",
+    ]

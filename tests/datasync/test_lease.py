@@ -73,12 +73,12 @@ def test_a_killed_runs_expired_lease_is_taken_over_and_its_run_marked_abandoned(
 
 @pytest.mark.django_db(transaction=True)
 def test_two_overlapping_runs_give_one_active_run(local_receiver, settings):
-    settings.DATASYNC_LEASE_SECONDS = 2  # the second run watches the first for 1 s
+    settings.DATASYNC_LEASE_SECONDS = 4  # the second run watches the first for 2 s
     datasync_configure(
         api_url=local_receiver.base_url + "/api", token_url=local_receiver.base_url + "/token"
     )
     customer_create(subscriber=default_subscriber(), customer_id="C1")
-    local_receiver.behaviour = Behaviour(hang_seconds=3)  # the first run is mid-POST
+    local_receiver.behaviour = Behaviour(hang_seconds=5)  # the first run is mid-POST
     outcome = {}
 
     def first():

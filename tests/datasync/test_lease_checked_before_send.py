@@ -79,13 +79,14 @@ def test_no_post_goes_out_once_the_run_can_no_longer_vouch_for_its_lease(
     taken: dict[int, float] = {}  # lane -> when another run took it
 
     def taken_by_another_run(*, holder, lanes):
-        # The run's heartbeat came too late: another run (another cluster) holds its lanes.
-        later = Now() + timedelta(minutes=1)
-        LaneLease.objects.filter(lane__in=lanes).update(
-            holder="other", heartbeat_at=later, expires_at=later
-        )
-        for lane in lanes:
+        # The run's heartbeats fail (its database is out of its reach), and another run
+        # (another cluster) takes each of its lanes once the lease has expired, as lane_take
+        # allows: from then on the lane is the other run's.
+        expired = LaneLease.objects.filter(lane__in=lanes, expires_at__lt=Now())
+        for lane in expired.values_list("lane", flat=True):
             taken.setdefault(lane, time.monotonic())
+        later = Now() + timedelta(minutes=1)
+        expired.update(holder="other", heartbeat_at=later, expires_at=later)
         return set()
 
     monkeypatch.setattr(run_module, "lanes_renew", taken_by_another_run)
