@@ -14,5 +14,6 @@ PACKETS = Counter(
 
 
 def packets_count(*, state: str, count: int = 1) -> None:
+    """Count packets whose state a delivery changed, once that change commits."""
     if count:
-        PACKETS.inc(count, state=state.lower())
+        PACKETS.inc_on_commit(count, state=state.lower())

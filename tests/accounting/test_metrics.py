@@ -47,3 +47,30 @@ def test_packets_a_delivery_ended_are_counted_by_their_final_state(client, setti
     found = scrape(client, settings)
     assert found.value("hub_accounting_packets_total", state="sent") == 2
     assert found.value("hub_accounting_packets_total", state="failed") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_packets_failed_in_a_transaction_that_rolls_back_are_not_counted(
+    client, settings, fresh_metrics
+):
+    from django.db import transaction
+
+    from accounting.services.delivery import _pending_fail
+
+    endpoint = IntegrationFactory(kind=Integration.Kind.ACCOUNTING, base_url=SALES_URL)
+    record = SyncRecord.objects.create(
+        accounting_integration=AccountingIntegrationFactory(integration=endpoint),
+        status=SyncRecord.Status.IN_PROGRESS,
+        requested_at="2026-11-20T10:00:00Z",
+    )
+    Packet.objects.create(sync_record=record, key="T1", content={}, payload={})
+    with transaction.atomic():
+        _pending_fail(record, "not connected")
+        transaction.set_rollback(True)
+    assert record.packets.get().state == Packet.State.PENDING
+    _pending_fail(record, "not connected")
+    assert record.packets.get().state == Packet.State.FAILED
+
+    metrics_flush()
+    found = scrape(client, settings)
+    assert found.value("hub_accounting_packets_total", state="failed") == 1
