@@ -25,6 +25,7 @@ so only the record that fails alone counts an attempt. A long drain stops after
 the continuation.
 """
 
+import contextvars
 import logging
 import os
 import socket
@@ -262,7 +263,11 @@ class _Run:
             return
         for stream in self.streams.values():
             if stream.batch is not None and stream.future is None:
-                stream.future = self.executor.submit(self.send, stream, stream.batch)
+                # In a copy of this thread's context: the POST's log lines carry the run's
+                # task id (or request id).
+                stream.future = self.executor.submit(
+                    contextvars.copy_context().run, self.send, stream, stream.batch
+                )
         futures = {s.future: s for s in self.streams.values() if s.future is not None}
         now = time.monotonic()
         timeout = 0.0 if self.more_to_move else LOOK_AGAIN_SECONDS  # an idle lane awaits a move
@@ -684,7 +689,9 @@ def datasync_run(
         stop = threading.Event()
         with shared.shared():
             beating = threading.Thread(
-                target=drain.heartbeat, args=(stop,), name=f"datasync-heartbeat-{run.pk}"
+                target=contextvars.copy_context().run,
+                args=(drain.heartbeat, stop),
+                name=f"datasync-heartbeat-{run.pk}",
             )
             beating.start()
             try:

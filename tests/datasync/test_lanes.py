@@ -174,3 +174,28 @@ def test_a_customers_records_share_one_lane_and_customers_spread_over_all_64():
         len({lane_for(subscriber_id=1, customer_key="", unique_id=f"T{n}") for n in range(500)})
         > 32
     )
+
+
+def test_the_lanes_posts_log_with_the_task_id_of_their_run(local_receiver, project_logging):
+    """The POSTs go out from the run's threads; their log lines carry the run's task id."""
+    from integration_hub import logs
+
+    receiver_configure(local_receiver, DataSyncConcurrency=4)
+    customers_changed(customers=16, updates=1)
+    log = project_logging("json")
+    logs.task_context_set(task={"id": "task-7", "name": "datasync-run"})
+    try:
+        run = _run()
+    finally:
+        logs.task_context_clear()
+
+    assert run.status == "SUCCEEDED", run.last_error
+    posts = [
+        line
+        for line in log.objects()
+        if line["logger"] == "integration_hub.outbound"
+        and line["message"].startswith("POST")
+        and "/api" in line["message"]
+    ]
+    assert len(posts) == 32
+    assert {line.get("taskId") for line in posts} == {"task-7"}
