@@ -1,7 +1,7 @@
 """PostgreSQL: a customer's UPDATE is captured by a trigger on the customer table, inside the
 UPDATE statement itself, instead of by three more statements from Python after it (the row
-lock with its re-read, the notes and segments, the INSERT). Reference 003 captures by
-triggers too. SQLite keeps the Python receiver (datasync.services.capture).
+lock with its re-read, the notes and segments, the INSERT). SQLite keeps the Python
+receiver (datasync.services.capture), which also stands in for a missing trigger.
 
 What the trigger queues is what the receiver queued: an UPDATE record in the customer pending
 queue, numbered from the capture sequence once the UPDATE holds the row's lock, in the
