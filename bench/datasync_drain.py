@@ -21,8 +21,6 @@ when that server cannot be reached the PostgreSQL figure is skipped with a note.
 
 import json
 import multiprocessing
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._django import django_setup
+from bench._django import django_setup, postgres_child_run
 
 
 def _serve(port_queue) -> None:
@@ -192,30 +190,9 @@ def capture_report(vendor: str, count: int, off: float, on: float, budget: str) 
     print(f"  overhead on / off:          {on / off:.2f}  ({budget})")
 
 
-POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-
-
 def capture_on_postgres(count: int) -> None:
-    """Part 3 on PostgreSQL, in a child process (Django is set up once per process) on a
-    database created for this run and dropped after."""
-    import psycopg
-
-    server = os.environ.get("BENCH_POSTGRES_URL", POSTGRES_URL)
-    name = f"bench_capture_{os.getpid()}"
-    try:
-        admin = psycopg.connect(server, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        print(f"capture on PostgreSQL: skipped, {server} not reachable ({exc})".strip())
-        return
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = server.rsplit("/", 1)[0] + f"/{name}"
-            child = [sys.executable, __file__, "--capture-child", str(count), url]
-            sys.stdout.flush()
-            subprocess.run(child, check=True)  # noqa: S603 (this interpreter, this script)
-        finally:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    """Part 3 on PostgreSQL, on a database of its own (see postgres_child_run)."""
+    postgres_child_run("capture on PostgreSQL", __file__, "--capture-child", str(count))
 
 
 def capture_child(count: int, database_url: str) -> None:

@@ -29,9 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._django import django_setup
+from bench._django import django_setup, postgres_child_run
 
-POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 WORKERS = 10
 SCRAPES = 30
 TOKEN = "bench-metrics-token"  # noqa: S105 (a made-up token for this run)
@@ -172,39 +171,16 @@ def measure(vendor: str, database_url: str | None, records: int) -> None:
         )
 
 
-def postgres_measure(records: int) -> None:
-    import psycopg
-
-    server = os.environ.get("BENCH_POSTGRES_URL", POSTGRES_URL)
-    name = f"bench_metrics_{os.getpid()}"
-    try:
-        admin = psycopg.connect(server, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        print(f"/metrics scrape on PostgreSQL: skipped, {server} not reachable ({exc})".strip())
-        return
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = server.rsplit("/", 1)[0] + f"/{name}"
-            sys.stdout.flush()
-            subprocess.run(  # noqa: S603 (this interpreter, this script)
-                [sys.executable, __file__, "--postgres-child", url, str(records)], check=True
-            )
-        finally:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
 def main() -> None:
     if sys.argv[1:2] == ["--worker"]:
         worker(sys.argv[2], int(sys.argv[3]))
         return
     if sys.argv[1:2] == ["--postgres-child"]:
-        measure("PostgreSQL", sys.argv[2], int(sys.argv[3]))
+        measure("PostgreSQL", sys.argv[3], int(sys.argv[2]))
         return
     records = 10_000 if "--small" in sys.argv else 100_000
     measure("SQLite", None, records)
-    sys.stdout.flush()
-    postgres_measure(records)
+    postgres_child_run("/metrics scrape on PostgreSQL", __file__, "--postgres-child", str(records))
 
 
 if __name__ == "__main__":
